@@ -7,6 +7,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 PORT   ?= 8888
+# Extra options for `make lab`, e.g. LAB_ARGS="--no-browser". JupyterLab refuses root without --allow-root.
+LAB_ARGS ?=
+ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
 .PHONY: help setup lab test test-fast lint check notebooks exercises bench lock clean
 
@@ -30,7 +33,7 @@ $(STAMP): requirements-lock.txt pyproject.toml
 setup: $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --port=$(PORT) notebooks/00-start-here.ipynb
+	$(BIN)/jupyter lab --port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS) notebooks/00-start-here.ipynb
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check .

@@ -1,0 +1,59 @@
+"""The kit's source registry (``data/sources.csv``) and the ``[S12]`` citations that point to it."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from appraisal.paths import data_path
+
+__all__ = ["CITATION_PATTERN", "SOURCE_COLUMNS", "cited_ids", "load_sources", "references"]
+
+SOURCE_COLUMNS = ["id", "authors", "year", "title", "journal", "doi", "pmid", "url", "supports", "confidence"]
+
+#: A citation in prose: ``[S12]``, ``[S3, S12]`` or ``[S3; S12]``.
+CITATION_PATTERN = re.compile(r"\[(S\d+(?:\s*[,;]\s*S\d+)*)\]")
+
+
+def load_sources() -> pd.DataFrame:
+    """The source registry, one row per source, indexed by id (``S1``, ``S2`` ...)."""
+    table = pd.read_csv(data_path("sources.csv"), dtype={"pmid": "string", "doi": "string"})
+    return table.set_index("id", drop=False)
+
+
+def cited_ids(text: str) -> list[str]:
+    """Source ids cited in a text, in order of first appearance, without repeats."""
+    found: list[str] = []
+    for group in CITATION_PATTERN.findall(text):
+        for source_id in re.split(r"\s*[,;]\s*", group):
+            if source_id not in found:
+                found.append(source_id)
+    return found
+
+
+def references(ids: list[str] | str) -> pd.DataFrame:
+    """Short reference list (id, citation, link) for the given ids or for every id cited in a text.
+
+    Raises KeyError naming any id that is not in the registry.
+    """
+    wanted = cited_ids(ids) if isinstance(ids, str) else list(ids)
+    registry = load_sources()
+    unknown = [i for i in wanted if i not in registry.index]
+    if unknown:
+        raise KeyError(f"Not in data/sources.csv: {', '.join(unknown)}")
+    rows = []
+    for source_id in wanted:
+        row = registry.loc[source_id]
+        authors = row["authors"] if isinstance(row["authors"], str) else "(authors not recorded)"
+        year = "" if pd.isna(row["year"]) else f" ({int(row['year'])})"
+        link = (
+            f"https://doi.org/{row['doi']}"
+            if isinstance(row["doi"], str)
+            else f"https://pubmed.ncbi.nlm.nih.gov/{row['pmid']}/"
+            if isinstance(row["pmid"], str)
+            else row["url"]
+        )
+        rows.append({"id": source_id, "reference": f"{authors}{year}. {row['title']}. {row['journal']}.",
+                     "link": link})
+    return pd.DataFrame(rows, columns=["id", "reference", "link"])

@@ -1,0 +1,132 @@
+"""The source registry is well formed, and every source id the kit cites exists in it."""
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from appraisal.sources import SOURCE_COLUMNS, cited_ids, load_sources, references
+
+ROOT = Path(__file__).parents[2]
+
+
+@pytest.fixture(scope="module")
+def registry() -> pd.DataFrame:
+    return pd.read_csv(ROOT / "data" / "sources.csv", dtype=str, keep_default_na=False)
+
+
+def test_columns(registry):
+    assert list(registry.columns) == SOURCE_COLUMNS
+
+
+def test_ids_are_unique_and_well_formed(registry):
+    assert registry["id"].is_unique
+    assert registry["id"].str.fullmatch(r"S[1-9]\d*").all(), registry.loc[~registry["id"].str.fullmatch(r"S[1-9]\d*"), "id"]
+
+
+def test_required_fields_present(registry):
+    for column in ["title", "supports", "confidence"]:
+        empty = registry.loc[registry[column].str.strip() == "", "id"].tolist()
+        assert not empty, f"{column} is empty for {empty}"
+
+
+def test_every_source_can_be_found(registry):
+    """A DOI, a PMID, an address, or at least a bibliographic citation (where it appeared, and when)."""
+    no_locator = (registry["doi"] == "") & (registry["pmid"] == "") & (registry["url"] == "")
+    no_citation = (registry["journal"] == "") | (registry["year"] == "")
+    lost = registry.loc[no_locator & no_citation, "id"]
+    assert lost.empty, f"no DOI, PMID, URL or journal and year for {lost.tolist()}"
+
+
+def test_doi_format(registry):
+    dois = registry.loc[registry["doi"] != "", ["id", "doi"]]
+    bad = dois.loc[~dois["doi"].str.fullmatch(r"10\.\d{4,9}/\S+")]
+    assert bad.empty, bad.to_string()
+
+
+def test_pmid_format(registry):
+    pmids = registry.loc[registry["pmid"] != "", ["id", "pmid"]]
+    bad = pmids.loc[~pmids["pmid"].str.fullmatch(r"\d{1,9}")]
+    assert bad.empty, bad.to_string()
+
+
+def test_year_is_a_plausible_integer(registry):
+    years = registry.loc[registry["year"] != "", "year"]
+    assert years.str.fullmatch(r"\d{4}").all()
+    assert years.astype(int).between(1800, 2026).all()
+
+
+def test_confidence_values(registry):
+    assert set(registry["confidence"]) <= {"high", "medium", "low"}
+
+
+def test_urls_are_web_addresses(registry):
+    urls = registry.loc[registry["url"] != "", "url"]
+    assert urls.str.match(r"https?://\S+$").all()
+
+
+def test_no_duplicate_dois(registry):
+    dois = registry.loc[registry["doi"] != "", "doi"].str.lower()
+    assert dois.is_unique, dois[dois.duplicated()].tolist()
+
+
+def _texts_that_cite() -> dict[str, str]:
+    """Every place in the kit that may cite sources, as {name: text}."""
+    texts: dict[str, str] = {}
+    for folder in ["notebooks", "solutions", "exercises"]:
+        for path in sorted((ROOT / folder).rglob("*.ipynb")):
+            if ".ipynb_checkpoints" in path.parts:
+                continue
+            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+            texts[str(path.relative_to(ROOT))] = "\n".join("".join(cell["source"]) for cell in cells)
+    for path in sorted(ROOT.glob("*.md")) + sorted((ROOT / "data").rglob("*.md")):
+        texts[str(path.relative_to(ROOT))] = path.read_text(encoding="utf-8")
+    for path in sorted((ROOT / "data").rglob("*.csv")):
+        if path.name == "sources.csv":
+            continue
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for column in [c for c in table.columns if "source_id" in c]:
+            ids = table[column].str.findall(r"S\d+").explode().dropna()
+            texts[f"{path.relative_to(ROOT)}:{column}"] = " ".join(f"[{i}]" for i in ids)
+    for path in sorted((ROOT / "data").rglob("*.json")):
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(meta, dict) and "source_ids" in meta:
+            texts[str(path.relative_to(ROOT))] = " ".join(f"[{i}]" for i in meta["source_ids"])
+    return texts
+
+
+def test_every_cited_id_exists(registry):
+    known = set(registry["id"])
+    problems = {name: sorted(set(cited_ids(text)) - known) for name, text in _texts_that_cite().items()}
+    problems = {name: ids for name, ids in problems.items() if ids}
+    assert not problems, f"cited but not in data/sources.csv: {problems}"
+
+
+def test_the_kit_cites_sources():
+    cited = set().union(*(cited_ids(text) for text in _texts_that_cite().values()))
+    assert len(cited) >= 5
+
+
+def test_cited_ids_parses_groups():
+    text = "Relief [S3]. Harms [S12, S4; S3]. Not a citation: [S] or S9 or [see S2]."
+    assert cited_ids(text) == ["S3", "S12", "S4"]
+
+
+def test_references_rejects_unknown_ids():
+    with pytest.raises(KeyError, match="S99999"):
+        references(["S99999"])
+
+
+def test_references_lists_each_id_once():
+    registry = load_sources()
+    first_two = registry.index[:2].tolist()
+    table = references(f"[{first_two[0]}] and again [{first_two[0]}, {first_two[1]}]")
+    assert table["id"].tolist() == first_two
+    assert table["link"].str.startswith("http").all()
+
+
+def test_citation_pattern_is_the_documented_one():
+    readme = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
+    assert re.search(r"\[S12\]", readme), "data/README.md should document the citation form [S12]"
