@@ -233,6 +233,7 @@ def _blocks(text: str) -> list[_Block]:
     blocks: list[_Block] = []
     current: list[str] = []
     gap = 0
+    pending_gap = 0
     for line in lines:
         if line.strip():
             if current and gap:
