@@ -1,4 +1,4 @@
-"""The command line: `python -m coursekit {release,check,execute} ...`.
+"""The command line: `python -m coursekit {release,check,execute,grade,written} ...`.
 
 A thin dispatcher: one function per subcommand, which imports its module and prints the outcome.
 Exit codes: 0 all well, 1 problems found (check) or a cell failed (execute), 2 bad input (unknown
@@ -85,6 +85,60 @@ def cmd_execute(args: argparse.Namespace) -> int:
     return 0
 
 
+def _grading_options(args: argparse.Namespace):
+    from coursekit.grading.batch import Options
+    from coursekit.grading.kernel import Limits
+
+    limits = Limits(
+        cell_timeout=args.cell_timeout,
+        notebook_timeout=args.timeout,
+        memory=args.memory * 2**20,
+        output_bytes=args.max_output,
+    )
+    return Options(limits=limits, jobs=args.jobs or 0, regrade=args.regrade, stderr_fails=args.stderr_fails)
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    """Grade submissions: grades.csv, grades-long.csv, grades-lms.csv, feedback/ and a gradebook in --out."""
+    from coursekit.grading.assignment import load_assignment
+    from coursekit.grading.batch import grade_batch, print_summary
+    from coursekit.grading.manual import read_manual_scores
+    from coursekit.grading.submissions import find_submissions
+
+    assignment = load_assignment(args.assignment, Path(args.root))
+    submissions = find_submissions(args.submissions, assignment.id, assignment.source_path.stem)
+    manual = None
+    if args.manual:
+        maxima = {q.grade_id: q.points for q in assignment.questions if q.manual}
+        manual = read_manual_scores(Path(args.manual), maxima)
+    out = Path(args.out)
+    print(
+        f"coursekit grade: {assignment.id}: {_plural(len(submissions), 'submission')}, "
+        f"{args.jobs or 'all'} jobs",
+        flush=True,
+    )
+    outcome = grade_batch(assignment, submissions, out, _grading_options(args), manual)
+    print_summary(outcome, assignment, out)
+    return 0
+
+
+def cmd_written(args: argparse.Namespace) -> int:
+    """Collect the written answers, one page per question, and a CSV for the points."""
+    from coursekit import written
+    from coursekit.grading.assignment import load_assignment
+    from coursekit.grading.submissions import find_submissions
+
+    assignment = load_assignment(args.assignment, Path(args.root))
+    submissions = find_submissions(args.submissions, assignment.id, assignment.source_path.stem)
+    pages, csv_path = written.collect(assignment, submissions, Path(args.out))
+    print(
+        f"coursekit written: {_plural(len(pages), 'question')}, {_plural(len(submissions), 'submission')}: "
+        f"wrote {', '.join(str(p) for p in pages)}; fill in the points in {csv_path}, then run "
+        f"grade ... --manual {csv_path}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, one subparser per command."""
     parser = argparse.ArgumentParser(
@@ -107,6 +161,42 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=int, default=120, metavar="SECONDS", help="per-cell timeout (default: 120)"
     )
     p.set_defaults(func=cmd_execute)
+
+    p = sub.add_parser("grade", help="grade submitted notebooks: CSVs, feedback and a gradebook")
+    p.add_argument("assignment", metavar="ASSIGNMENT", help="assignment id (01-hype) or source notebook path")
+    p.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="notebooks or folders of notebooks")
+    p.add_argument(
+        "--out", required=True, metavar="DIR", help="folder for grades, feedback and the gradebook"
+    )
+    p.add_argument("--root", default=".", metavar="DIR", help="course folder holding solutions/ (default: .)")
+    p.add_argument("--jobs", type=int, default=0, metavar="N", help="submissions at once (default: cores)")
+    p.add_argument(
+        "--cell-timeout", type=float, default=30, metavar="S", help="seconds per cell (default: 30)"
+    )
+    p.add_argument(
+        "--timeout", type=float, default=300, metavar="S", help="seconds per notebook (default: 300)"
+    )
+    p.add_argument("--memory", type=int, default=2048, metavar="MB", help="kernel memory cap (default: 2048)")
+    p.add_argument(
+        "--max-output",
+        type=int,
+        default=100_000,
+        metavar="BYTES",
+        help="output kept per cell (default: 100000)",
+    )
+    p.add_argument("--manual", metavar="CSV", help="points for written answers (from `coursekit written`)")
+    p.add_argument("--regrade", action="store_true", help="grade again even unchanged submissions")
+    p.add_argument(
+        "--stderr-fails", action="store_true", help="nbgrader's rule: a test cell writing to stderr scores 0"
+    )
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("written", help="collect written answers for grading by hand")
+    p.add_argument("assignment", metavar="ASSIGNMENT", help="assignment id (01-hype) or source notebook path")
+    p.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="notebooks or folders of notebooks")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the pages and the CSV")
+    p.add_argument("--root", default=".", metavar="DIR", help="course folder holding solutions/ (default: .)")
+    p.set_defaults(func=cmd_written)
     return parser
 
 

@@ -1,0 +1,273 @@
+"""Grade a batch of submissions: read, restore, run in a fresh sandboxed kernel, score, store, report.
+
+`--jobs` submissions run at once, each in its own kernel; while one runs, the next kernel is already starting
+in a fresh folder, so a kernel's start-up overlaps with the previous submission. No kernel ever sees two
+submissions. A submission that cannot be graded gets a row with the reason; the batch always goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import shutil
+import stat
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from coursekit.cells import CellKind, cell_kind, grade_id
+from coursekit.grading.assignment import Assignment
+from coursekit.grading.gradebook import Gradebook
+from coursekit.grading.kernel import Limits, SandboxKernel, started
+from coursekit.grading.manual import apply_manual
+from coursekit.grading.prepare import SubmissionProblem, check_assignment, read_submission, restore
+from coursekit.grading.report import Progress, summary, write_reports
+from coursekit.grading.run import ERROR, TIMEOUT, run_notebook, sandbox_chdir
+from coursekit.grading.score import QuestionResult, Result, score_test, score_written
+from coursekit.grading.submissions import Submission
+
+GRADED, ERROR_STATUS, TIMEOUT_STATUS = "graded", "error", "timeout"
+
+
+@dataclass
+class Options:
+    """How to grade: resource limits, parallel jobs, whether to ignore stored results, nbgrader's stderr rule."""
+
+    limits: Limits = field(default_factory=Limits)
+    jobs: int = 0
+    regrade: bool = False
+    stderr_fails: bool = False
+
+    def fingerprint(self, assignment: Assignment) -> str:
+        text = f"{assignment.fingerprint()}|{self.limits}|{self.stderr_fails}"
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _rmtree(path: Path) -> None:
+    def unlock(func, target, _exc) -> None:  # students can make their files read-only
+        with contextlib.suppress(OSError):
+            os.chmod(os.path.dirname(target), stat.S_IRWXU)
+            os.chmod(target, stat.S_IRWXU)
+            func(target)
+
+    shutil.rmtree(path, onerror=unlock)
+
+
+def make_sandbox(assignment: Assignment, base: Path) -> tuple[Path, Path, dict[str, str]]:
+    """A fresh folder holding copies of what the assignment needs: (root, working folder, kernel env)."""
+    root = Path(tempfile.mkdtemp(prefix="sub-", dir=base))
+    work = root / "work"
+    work.mkdir()
+    for path, name in assignment.files:
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, work / name)
+    env = {"NBGRADER_EXECUTION": "autograde", "PYTHONDONTWRITEBYTECODE": "1"}
+    if assignment.data_dir is not None:
+        shutil.copytree(assignment.data_dir, root / "data")
+        env["HYPE_KIT_DATA"] = str(root / "data")
+    return root, work, env
+
+
+def _scores(assignment: Assignment, prepared, run, stderr_fails: bool) -> list[QuestionResult]:
+    index_of = {gid: i for i, gid in prepared.instructor.items()}
+    released = {grade_id(c): c for c in assignment.release.cells if grade_id(c)}
+    results = []
+    for cell in assignment.source.cells:
+        gid = grade_id(cell)
+        if not gid or not cell.metadata.get("nbgrader", {}).get("grade"):
+            continue
+        points = float(cell.metadata["nbgrader"].get("points", 0) or 0)
+        if cell_kind(cell) is CellKind.MANUAL_ANSWER:
+            q = score_written(prepared.answers.get(gid, []), released.get(gid), points)
+            q.grade_id = gid
+        else:
+            i = index_of.get(gid)
+            got, status, message = score_test(
+                run.cells.get(i) if i is not None else None, cell.source, points, stderr_fails=stderr_fails
+            )
+            q = QuestionResult(gid, points, got, False, status, message)
+        results.append(q)
+    return results
+
+
+async def grade_one(
+    assignment: Assignment, sub: Submission, options: Options, kernel_slot: asyncio.Task | None, base: Path
+) -> tuple[Result, bool]:
+    """Grade one submission; returns the result and whether the pre-started kernel was used up."""
+    result = Result(sub.student, str(sub.path), GRADED)
+    t0 = time.monotonic()
+    try:
+        nb, notes = read_submission(sub.path)
+        check_assignment(nb, assignment.source, assignment.id)
+        prepared = restore(nb, assignment.source, assignment.release)
+    except SubmissionProblem as problem:
+        result.status, result.message = problem.status, problem.message
+        return result, False
+    result.notes = notes + prepared.notes
+    kernel: SandboxKernel | None = None
+    root = None
+    try:
+        try:
+            root, kernel = (
+                await kernel_slot if kernel_slot is not None else await _new_kernel(assignment, options, base)
+            )
+        except Exception as exc:  # noqa: BLE001 - a kernel that will not start is reported, not raised
+            result.status, result.message = (
+                ERROR_STATUS,
+                f"the kernel did not start ({exc.__class__.__name__}: {exc})",
+            )
+            return result, True
+        before = {i: sandbox_chdir(kernel.folder) for i in prepared.instructor}
+        run = await run_notebook(prepared.nb, kernel, options.limits, prepared.labels, before)
+        result.questions = _scores(assignment, prepared, run, options.stderr_fails)
+        for index, cell_run in sorted(run.cells.items()):
+            if index in prepared.instructor or cell_run.status not in (ERROR, TIMEOUT):
+                continue
+            result.answer_errors.append(
+                f"{prepared.labels[index]}: {cell_run.ename}: {cell_run.evalue}".rstrip(": ")
+            )
+        if run.status == "timeout":
+            result.status = TIMEOUT_STATUS
+        elif run.status == "died":
+            result.status = ERROR_STATUS
+        result.message = "; ".join(m for m in [run.message, *result.notes] if m)
+    finally:
+        if kernel is not None:
+            await kernel.stop()
+        if root is not None:
+            _rmtree(root)
+        result.seconds = round(time.monotonic() - t0, 2)
+    return result, True
+
+
+async def _new_kernel(assignment: Assignment, options: Options, base: Path) -> tuple[Path, SandboxKernel]:
+    root, work, env = make_sandbox(assignment, base)
+    try:
+        return root, await started(work, options.limits, env)
+    except BaseException:
+        _rmtree(root)
+        raise
+
+
+def sha256_of(path: Path) -> str:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+async def _grade_all(
+    assignment: Assignment, todo: list[Submission], options: Options, on_result, base: Path
+) -> None:
+    queue: asyncio.Queue[Submission] = asyncio.Queue()
+    for sub in todo:
+        queue.put_nowait(sub)
+
+    async def worker() -> None:
+        slot: asyncio.Task | None = None
+        try:
+            while not queue.empty():
+                sub = queue.get_nowait()
+                if slot is None:
+                    slot = asyncio.ensure_future(_new_kernel(assignment, options, base))
+                current = slot
+                slot = None
+                if not queue.empty():
+                    # look ahead: start the next kernel while this submission runs
+                    slot = asyncio.ensure_future(_new_kernel(assignment, options, base))
+                try:
+                    result, used = await grade_one(assignment, sub, options, current, base)
+                except Exception as exc:  # noqa: BLE001 - a grader bug on one file must not stop the batch
+                    result, used = (
+                        Result(sub.student, str(sub.path), ERROR_STATUS, f"grader error: {exc!r}"),
+                        False,
+                    )
+                if not used:
+                    if slot is None:
+                        slot = current
+                    else:
+                        await _discard(current)
+                on_result(sub, result)
+        finally:
+            if slot is not None:
+                await _discard(slot)
+
+    await asyncio.gather(*(worker() for _ in range(max(1, min(options.jobs, len(todo))))))
+
+
+async def _discard(slot: asyncio.Task) -> None:
+    with contextlib.suppress(BaseException):
+        root, kernel = await slot
+        await kernel.stop()
+        _rmtree(root)
+
+
+@dataclass
+class BatchOutcome:
+    results: list[Result]
+    graded_now: int
+    reused: int
+    seconds: float
+
+
+def grade_batch(
+    assignment: Assignment,
+    submissions: list[Submission],
+    out: Path,
+    options: Options,
+    manual_scores: list[tuple[str, str, float, str]] | None = None,
+    progress: Progress | None = None,
+) -> BatchOutcome:
+    """Grade `submissions` into the gradebook in `out`, then write the CSVs and feedback for every student of
+    the assignment in the gradebook."""
+    t0 = time.monotonic()
+    out = Path(out)
+    book = Gradebook(out)
+    try:
+        if manual_scores:
+            book.set_manual(assignment.id, manual_scores)
+        fingerprint = options.fingerprint(assignment)
+        todo, reused = [], 0
+        progress = progress or Progress(len(submissions))
+        stored = {r.student: r for r in book.results(assignment.id)}
+        for sub in submissions:
+            if not options.regrade and book.is_current(
+                assignment.id, sub.student, sha256_of(sub.path), fingerprint
+            ):
+                reused += 1
+                progress.update(stored[sub.student], reused=True)
+            else:
+                todo.append(sub)
+
+        def on_result(sub: Submission, result: Result) -> None:
+            book.store(assignment.id, result, sha256_of(sub.path), fingerprint)
+            progress.update(result)
+
+        if todo:
+            options.jobs = options.jobs or os.cpu_count() or 1
+            base = Path(tempfile.mkdtemp(prefix="coursekit-grade-"))
+            try:
+                asyncio.run(_grade_all(assignment, todo, options, on_result, base))
+            finally:
+                _rmtree(base)
+        manual = book.manual(assignment.id)
+        results = [apply_manual(r, manual) for r in book.results(assignment.id)]
+        question_ids = [q.grade_id for q in assignment.questions]
+        write_reports(out, assignment.id, results, question_ids)
+    finally:
+        book.close()
+    return BatchOutcome(results, len(todo), reused, time.monotonic() - t0)
+
+
+def print_summary(outcome: BatchOutcome, assignment: Assignment, out: Path, stream=None) -> None:
+    stream = stream or sys.stdout
+    print(summary(outcome.results, assignment.auto_max, outcome.seconds), file=stream)
+    print(
+        f"coursekit grade: {outcome.graded_now} graded now, {outcome.reused} unchanged since the last run; "
+        f"wrote {out}/grades.csv, grades-long.csv, grades-lms.csv, feedback/",
+        file=stream,
+    )

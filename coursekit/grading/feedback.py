@@ -1,0 +1,73 @@
+"""Per-student feedback as a small self-contained HTML page, built from the results only (never from the graded
+notebook, so the hidden tests cannot leak into it)."""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+from coursekit.grading.score import Result
+
+STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#222}"
+    "table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;"
+    "vertical-align:top}.passed{color:#1a7f37}.failed,.unanswered{color:#b3261e}.partial,.pending{color:#8a5a00}"
+)
+
+
+def safe_name(student: str) -> str:
+    """A file name for a student id: path separators, control characters and leading dots replaced."""
+    name = re.sub(r'[/\\\x00-\x1f<>:"|?*]', "_", student).strip().lstrip(".")
+    return name or "student"
+
+
+def _points(value: float | None) -> str:
+    return "pending" if value is None else f"{value:g}"
+
+
+def feedback_html(result: Result, assignment: str) -> str:
+    """The feedback page of one student."""
+    rows = []
+    for q in result.questions:
+        kind = "written" if q.manual else "autograded"
+        rows.append(
+            f"<tr class='{escape(q.status.split()[0])}'><td>{escape(q.grade_id)}</td><td>{kind}</td>"
+            f"<td>{_points(q.points)} / {q.max_points:g}</td><td>{escape(q.status)}</td>"
+            f"<td>{escape(q.message)}</td></tr>"
+        )
+    pending = result.manual_pending
+    total = (
+        f"{result.total:g} / {result.auto_max + sum(q.max_points for q in result.questions if q.manual):g}"
+    )
+    parts = [
+        "<!DOCTYPE html>",
+        "<html lang='en'><head><meta charset='utf-8'>",
+        f"<title>Feedback: {escape(assignment)}, {escape(result.student)}</title>",
+        f"<style>{STYLE}</style></head><body>",
+        f"<h1>Feedback: {escape(assignment)}</h1>",
+        f"<p>Student: <b>{escape(result.student)}</b> (file {escape(result.file)})</p>",
+        f"<p>Score: <b>{total}</b>"
+        + (f", with {pending:g} points of written answers still to be graded" if pending else "")
+        + "</p>",
+    ]
+    if result.message:
+        parts.append(f"<p><b>Note:</b> {escape(result.message)}</p>")
+    if result.questions:
+        parts.append(
+            "<table><tr><th>Question</th><th>Kind</th><th>Points</th><th>Result</th><th>What happened</th></tr>"
+            + "".join(rows)
+            + "</table>"
+        )
+    if result.answer_errors:
+        parts.append("<h2>Errors in your answers</h2><ul>")
+        parts.extend(f"<li>{escape(line)}</li>" for line in result.answer_errors)
+        parts.append("</ul>")
+    if result.notes:
+        parts.append("<h2>What the grader repaired</h2><ul>")
+        parts.extend(f"<li>{escape(line)}</li>" for line in result.notes)
+        parts.append("</ul>")
+    parts.append(
+        "<p><small>Each test cell runs the instructor's public checks (the ones in your notebook) and hidden "
+        "ones. A hidden check's code is not shown here.</small></p></body></html>"
+    )
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,109 @@
+"""The gradebook: one SQLite file in the output folder, so that a re-run replaces rows instead of adding them,
+and a run that was killed resumes where it stopped. Each submission is committed as soon as it is graded."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from coursekit.grading.score import QuestionResult, Result
+
+FILE_NAME = "gradebook.sqlite"
+FINAL = ("graded", "not-a-notebook", "wrong-assignment")  # statuses reused by a re-run; others are re-graded
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS submissions (
+    assignment TEXT NOT NULL,
+    student TEXT NOT NULL,
+    file TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status TEXT NOT NULL,
+    auto_score REAL NOT NULL,
+    auto_max REAL NOT NULL,
+    graded_at REAL NOT NULL,
+    result TEXT NOT NULL,
+    PRIMARY KEY (assignment, student)
+);
+CREATE TABLE IF NOT EXISTS manual_scores (
+    assignment TEXT NOT NULL,
+    student TEXT NOT NULL,
+    question TEXT NOT NULL,
+    points REAL NOT NULL,
+    comment TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (assignment, student, question)
+);
+"""
+
+
+def result_from_json(text: str) -> Result:
+    """A Result back from its stored JSON."""
+    data = json.loads(text)
+    data["questions"] = [QuestionResult(**q) for q in data["questions"]]
+    return Result(**data)
+
+
+class Gradebook:
+    """A connection to `<folder>/gradebook.sqlite` (created if needed)."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = Path(folder) / FILE_NAME
+        self.db = sqlite3.connect(self.path, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def is_current(self, assignment: str, student: str, sha256: str, fingerprint: str) -> bool:
+        """True if this student's file was already graded, with the same bytes and the same grading setup."""
+        row = self.db.execute(
+            "SELECT sha256, fingerprint, status FROM submissions WHERE assignment=? AND student=?",
+            (assignment, student),
+        ).fetchone()
+        return row is not None and row[0] == sha256 and row[1] == fingerprint and row[2] in FINAL
+
+    def store(self, assignment: str, result: Result, sha256: str, fingerprint: str) -> None:
+        """Insert or replace the student's row, committed at once."""
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    assignment,
+                    result.student,
+                    result.file,
+                    sha256,
+                    fingerprint,
+                    result.status,
+                    result.auto_score,
+                    result.auto_max,
+                    time.time(),
+                    json.dumps(asdict(result)),
+                ),
+            )
+
+    def results(self, assignment: str) -> list[Result]:
+        """Every stored result of an assignment, by student id."""
+        rows = self.db.execute(
+            "SELECT result FROM submissions WHERE assignment=? ORDER BY student", (assignment,)
+        ).fetchall()
+        return [result_from_json(text) for (text,) in rows]
+
+    def set_manual(self, assignment: str, scores: list[tuple[str, str, float, str]]) -> None:
+        """Store (student, question, points, comment) given by a grader, replacing earlier ones."""
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO manual_scores VALUES (?,?,?,?,?)",
+                [(assignment, *row) for row in scores],
+            )
+
+    def manual(self, assignment: str) -> dict[tuple[str, str], tuple[float, str]]:
+        """{(student, question): (points, comment)} given by graders."""
+        rows = self.db.execute(
+            "SELECT student, question, points, comment FROM manual_scores WHERE assignment=?", (assignment,)
+        ).fetchall()
+        return {(s, q): (p, c) for s, q, p, c in rows}

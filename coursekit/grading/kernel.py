@@ -1,0 +1,168 @@
+"""A sandboxed kernel: a fresh python3 kernel in its own folder, with resource limits, whose every process is
+killed at the end.
+
+The kernel is started by a tiny launcher (`LAUNCHER`) that lowers its own limits before ipykernel loads: address
+space (`RLIMIT_AS`, the memory cap), size of any file it writes (`RLIMIT_FSIZE`) and core dumps. jupyter_client
+starts it in a new session, so `shutdown` can kill the whole process group; every process also carries a unique
+token in its environment, so that children that left the group (`setsid`, double fork) are found in /proc and
+killed too. This protects the batch from mistakes, not from hostile code: see INSTRUCTORS.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from jupyter_client import AsyncKernelManager
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+
+from coursekit.execute import kernel_config, kernel_env
+
+TOKEN_VARIABLE = "COURSEKIT_SANDBOX"
+STARTUP_TIMEOUT = 60.0
+
+LAUNCHER = """\
+import resource, sys
+def _cap(limit, value):
+    if value > 0:
+        soft, hard = resource.getrlimit(limit)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(limit, (value, value if hard == resource.RLIM_INFINITY else hard))
+_cap(resource.RLIMIT_AS, int(sys.argv.pop(1)))
+_cap(resource.RLIMIT_FSIZE, int(sys.argv.pop(1)))
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+from ipykernel.kernelapp import launch_new_instance
+launch_new_instance()
+"""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one submission. Sizes in bytes, times in seconds (0 means no limit)."""
+
+    cell_timeout: float = 30.0
+    notebook_timeout: float = 300.0
+    memory: int = 2048 * 2**20
+    file_size: int = 256 * 2**20
+    output_bytes: int = 100_000
+
+
+class _SpecManager(KernelSpecManager):
+    """Hands out one kernel spec: python3 through the resource-limiting launcher."""
+
+    limits: Limits = Limits()
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        argv = [
+            sys.executable,
+            "-c",
+            LAUNCHER,
+            str(self.limits.memory),
+            str(self.limits.file_size),
+            "-f",
+            "{connection_file}",
+            "--HistoryManager.enabled=False",
+        ]
+        return KernelSpec(argv=argv, display_name="Python 3 (coursekit sandbox)", language="python")
+
+
+class SandboxKernel:
+    """One kernel process tree, started in `folder`; `await start()`, then use `km`/`kc`, then `await stop()`."""
+
+    def __init__(self, folder: Path, limits: Limits, extra_env: dict[str, str] | None = None) -> None:
+        self.folder = Path(folder)
+        self.limits = limits
+        self.token = uuid.uuid4().hex
+        spec_manager = _SpecManager()
+        spec_manager.limits = limits
+        self.km = AsyncKernelManager(
+            kernel_name="coursekit-sandbox", kernel_spec_manager=spec_manager, config=kernel_config()
+        )
+        self.km.shutdown_wait_time = 0.5
+        self.kc = None
+        self.env = {**kernel_env(), **(extra_env or {}), TOKEN_VARIABLE: self.token}
+
+    async def start(self) -> None:
+        """Start the kernel and wait until it answers."""
+        await self.km.start_kernel(
+            cwd=str(self.folder), env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        await self.kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
+        self.kc.allow_stdin = False
+
+    async def is_alive(self) -> bool:
+        """True while the kernel process runs."""
+        return bool(await self.km.is_alive())
+
+    async def interrupt(self) -> None:
+        """Send SIGINT to the kernel's process group (the student's code gets KeyboardInterrupt)."""
+        with contextlib.suppress(Exception):
+            await self.km.interrupt_kernel()
+
+    async def restart(self) -> None:
+        """Kill the kernel and everything it started, then start a fresh one in the same folder."""
+        await self.stop()
+        self.token = uuid.uuid4().hex
+        self.env[TOKEN_VARIABLE] = self.token
+        await self.start()
+
+    async def stop(self) -> None:
+        """Kill the kernel's process group at once, then any process that still carries our token."""
+        if self.kc is not None:
+            with contextlib.suppress(Exception):
+                self.kc.stop_channels()
+            self.kc = None
+        with contextlib.suppress(Exception):
+            if self.km.has_kernel:
+                await self.km.shutdown_kernel(now=True)
+        with contextlib.suppress(Exception):
+            await self.km.cleanup_resources()
+        kill_tagged(self.token)
+
+
+def tagged_processes(token: str) -> list[int]:
+    """Pids of the processes whose environment holds our token (Linux /proc; elsewhere an empty list)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    needle = f"{TOKEN_VARIABLE}={token}".encode() + b"\0"
+    found = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in environ + b"\0":
+            found.append(int(entry.name))
+    return found
+
+
+def kill_tagged(token: str) -> int:
+    """SIGKILL every process carrying `token` (children that escaped the process group); how many."""
+    killed = 0
+    for pid in tagged_processes(token):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+            killed += 1
+    return killed
+
+
+async def started(folder: Path, limits: Limits, extra_env: dict[str, str] | None = None) -> SandboxKernel:
+    """A started SandboxKernel (stopped again if starting fails)."""
+    kernel = SandboxKernel(folder, limits, extra_env)
+    try:
+        await kernel.start()
+    except BaseException:
+        await kernel.stop()
+        raise
+    return kernel
