@@ -33,14 +33,14 @@ $(STAMP): requirements-lock.txt pyproject.toml
 setup: $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS) notebooks/00-start-here.ipynb
+	$(BIN)/jupyter lab --port=$(PORT) --ServerApp.root_dir=. $(ROOT_FLAG) $(LAB_ARGS) notebooks/00-start-here.ipynb
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m coursekit check
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile \
 		--nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env \
-		tests notebooks solutions
+		tests $(wildcard notebooks solutions)
 
 # Quick loop while writing code: unit and data tests only, no notebooks.
 test-fast: $(STAMP)
