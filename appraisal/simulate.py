@@ -329,13 +329,15 @@ def simulate_meta_studies(
     n_min: int = 10,
     n_max: int = 200,
     p_publish_nonsignificant: float = 1.0,
+    p_publish_negative: float | None = None,
 ) -> pd.DataFrame:
     """Two-arm studies of one treatment, for a funnel plot; some may stay unpublished.
 
     Each study has ``n_per_arm`` people per arm (uniform between ``n_min`` and ``n_max``); its estimated
     effect (mean difference, benefit positive) is normal around ``true_effect`` with standard error
     ``sd * sqrt(2 / n_per_arm)``. Studies with a significant benefit (two-sided p < 0.05, estimate > 0)
-    are always published; the others with probability ``p_publish_nonsignificant`` (1.0 = no bias).
+    are always published; the others with probability ``p_publish_nonsignificant`` (1.0 = no bias), or,
+    if given, ``p_publish_negative`` for those whose estimate points to no benefit or harm (<= 0).
     """
     n_studies = _check_positive_int(n_studies, "n_studies")
     rng = _check_rng(rng)
@@ -344,12 +346,17 @@ def simulate_meta_studies(
         raise ValueError(f"n_min ({n_min}) must not exceed n_max ({n_max})")
     if not 0 <= _check_number(p_publish_nonsignificant, "p_publish_nonsignificant") <= 1:
         raise ValueError(f"p_publish_nonsignificant must be between 0 and 1, not {p_publish_nonsignificant}")
+    if p_publish_negative is None:
+        p_publish_negative = p_publish_nonsignificant
+    if not 0 <= _check_number(p_publish_negative, "p_publish_negative") <= 1:
+        raise ValueError(f"p_publish_negative must be between 0 and 1, not {p_publish_negative}")
     n_per_arm = rng.integers(n_min, n_max + 1, size=n_studies)
     se = _check_non_negative(sd, "sd") * np.sqrt(2 / n_per_arm)
     effect = rng.normal(_check_number(true_effect, "true_effect"), se)
     z = effect / se
     p_value = 1 - np.vectorize(math.erf)(np.abs(z) / math.sqrt(2))
     significant = (p_value < 0.05) & (effect > 0)
-    published = significant | (rng.random(n_studies) < p_publish_nonsignificant)
+    p_publish = np.where(effect > 0, p_publish_nonsignificant, p_publish_negative)
+    published = significant | (rng.random(n_studies) < p_publish)
     return pd.DataFrame({"study": np.arange(1, n_studies + 1), "n_per_arm": n_per_arm, "effect": effect,
                          "se": se, "p_value": p_value, "significant_benefit": significant, "published": published})

@@ -187,3 +187,11 @@ def test_meta_studies_p_value_at_z_1_96():
 def test_meta_studies_validates():
     with pytest.raises(ValueError, match="n_min"):
         simulate_meta_studies(10, np.random.default_rng(1), n_min=100, n_max=10)
+
+
+def test_meta_studies_can_hide_studies_pointing_the_wrong_way():
+    studies = simulate_meta_studies(3000, np.random.default_rng(15), p_publish_nonsignificant=1.0,
+                                    p_publish_negative=0.0)
+    assert (studies["published"] == (studies["effect"] > 0)).all()
+    with pytest.raises(ValueError, match="p_publish_negative"):
+        simulate_meta_studies(10, np.random.default_rng(1), p_publish_negative=2.0)
