@@ -16,7 +16,7 @@ import stat
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
 from coursekit.cells import CellKind, cell_kind, grade_id
@@ -43,7 +43,8 @@ class Options:
     stderr_fails: bool = False
 
     def fingerprint(self, assignment: Assignment) -> str:
-        text = f"{assignment.fingerprint()}|{self.limits}|{self.stderr_fails}"
+        limits = ",".join(f"{float(v):g}" for v in astuple(self.limits))
+        text = f"{assignment.fingerprint()}|{limits}|{self.stderr_fails}"
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -134,7 +135,12 @@ async def grade_one(
             result.status = TIMEOUT_STATUS
         elif run.status == "died":
             result.status = ERROR_STATUS
-        result.message = "; ".join(m for m in [run.message, *result.notes] if m)
+        timeouts = [
+            f"{prepared.labels[i]} timed out after {r.seconds:.0f} s and was interrupted"
+            for i, r in sorted(run.cells.items())
+            if r.status == TIMEOUT and i not in prepared.instructor
+        ]
+        result.message = "; ".join(m for m in [run.message, *timeouts, *result.notes] if m)
     finally:
         if kernel is not None:
             await kernel.stop()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,7 +90,9 @@ def read_submission(path: Path) -> tuple[NotebookNode, list[str]]:
     if version > 4:
         raise SubmissionProblem(NOT_A_NOTEBOOK, f"nbformat {version} is newer than this grader reads (4)")
     try:
-        return parse_notebook(text, path.name), []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. duplicate cell ids, which nbformat repairs
+            return parse_notebook(text, path.name), []
     except NotebookReadError as exc:
         if not isinstance(data.get("cells"), list):
             raise SubmissionProblem(NOT_A_NOTEBOOK, "not a notebook: no list of cells") from None

@@ -3,8 +3,10 @@
 The student id is the file's stem, with the assignment's name stripped from its end when that is unambiguous:
 `smith_jane_12345_hype.ipynb` graded against `hype.ipynb` (assignment `01-hype`) is `smith_jane_12345`. The suffix
 stripped is `_` or `-` or a space followed by the source notebook's stem, the assignment id, or the id without its
-number (`hype` for `01-hype`), compared without regard to case; nothing is stripped if that would leave nothing.
-In nbgrader's layout, `.../<student>/<assignment id>/<notebook>.ipynb`, the student id is the `<student>` folder.
+number (`hype` for `01-hype`), compared without regard to case. A file named only for the assignment
+(`hype.ipynb`, `01-hype.ipynb`) takes its student id from its folder: in nbgrader's layout,
+`submitted/<student>/<assignment id>/<notebook>.ipynb`, that is the `<student>` folder; in a folder per student,
+`<student>/<notebook>.ipynb`, the folder itself.
 """
 
 from __future__ import annotations
@@ -39,9 +41,11 @@ def _suffixes(assignment_id: str, notebook_stem: str) -> list[str]:
 def student_id(path: Path, assignment_id: str, notebook_stem: str) -> str:
     """The student a submitted file belongs to (see the module's docstring for the rule)."""
     path = Path(path)
-    if path.parent.name == assignment_id and path.parent.parent.name:
-        return path.parent.parent.name
     stem = path.stem if path.suffix == ".ipynb" else path.name
+    if stem.lower() in _suffixes(assignment_id, notebook_stem):
+        # the file carries no name: nbgrader's <student>/<assignment>/<nb>.ipynb, or <student>/<nb>.ipynb
+        folder = path.parent.parent if path.parent.name == assignment_id else path.parent
+        return folder.name or stem
     for suffix in _suffixes(assignment_id, notebook_stem):
         for sep in ("_", "-", " "):
             tail = sep + suffix

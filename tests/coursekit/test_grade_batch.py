@@ -1,0 +1,210 @@
+"""coursekit grade on the fixture submissions (tests/fixtures/submissions/ps1, made by make_submissions.py):
+every bad submission gets a row with a clear reason and the batch goes on. One batch run, shared (slow)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from coursekit.cli import main
+from coursekit.grading import batch
+from coursekit.grading.assignment import load_assignment
+from coursekit.grading.batch import Options, grade_batch
+from coursekit.grading.kernel import Limits
+from coursekit.grading.submissions import find_submissions
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+SUBMISSIONS = FIXTURES / "submissions" / "ps1"
+SOURCE = FIXTURES / "assignments" / "solutions" / "ps1"
+LIMITS = ["--cell-timeout", "4", "--timeout", "9", "--jobs", "2"]
+
+# student: (q1-tests, q2-tests, status, a piece of the message or "")
+EXPECTED = {
+    "perfect": ("2", "1", "graded", ""),
+    "blank": ("0", "0", "graded", ""),
+    "partly_right": ("2", "0", "graded", ""),
+    "failing": ("0", "0", "graded", ""),
+    "stderr_warning": ("2", "1", "graded", ""),
+    "infinite_loop": ("0", "1", "graded", "q1-answer timed out after 4 s and was interrupted"),
+    "os_exit": ("2", "0", "error", "the kernel died while running q2-answer"),
+    "kernel_crash": ("2", "0", "error", "the kernel died while running q2-answer"),
+    "memory_bomb": ("0", "1", "graded", ""),
+    "big_output": ("2", "1", "graded", ""),
+    "recursion": ("0", "1", "graded", ""),
+    "deleted_tests": ("2", "1", "graded", "q1-tests was deleted; it was restored from the source"),
+    "deleted_answer": ("2", "0", "graded", "the answer cell q2-answer is missing"),
+    "moved_tests": ("2", "1", "graded", "q1-tests was moved above q1-answer; it was run after it"),
+    "duplicated_cells": ("2", "1", "graded", "a second cell with grade id q2-tests was removed"),
+    "type_changed": ("2", "1", "graded", "q1-answer was turned into a markdown cell"),
+    "tests_pass": ("0", "0", "graded", "q1-tests was changed; the instructor's version was run"),
+    "escape_writes": ("2", "1", "graded", ""),
+    "child_process": ("2", "1", "graded", ""),
+    "slow_notebook": ("2", "0", "timeout", "the notebook took longer than 9 s"),
+    "Zoë Müller 123": ("2", "1", "graded", ""),
+    "other_assignment": ("", "", "wrong-assignment", "belongs to another assignment"),
+    "old_nbformat": ("2", "1", "graded", "converted from nbformat 3 to 4"),
+    "empty": ("", "", "not-a-notebook", "the file is empty"),
+    "not_json": ("", "", "not-a-notebook", "not valid JSON"),
+    "not_a_notebook": ("", "", "not-a-notebook", "not a notebook"),
+}
+ORPHAN = "coursekit-fixture-orphan"
+
+
+def _digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            h.update(path.name.encode() + path.read_bytes())
+    return h.hexdigest()
+
+
+def _orphans() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if ORPHAN.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """One run of the CLI over every fixture submission: (exit code, out folder, rows by student, stdout)."""
+    out = tmp_path_factory.mktemp("grading") / "out"
+    before = _digest(SOURCE)
+    code = main(["grade", str(SOURCE / "ps1.ipynb"), str(SUBMISSIONS), "--out", str(out), *LIMITS])
+    assert _digest(SOURCE) == before, "a submission changed the assignment's files"
+    rows = {row["student"]: row for row in csv.DictReader((out / "grades.csv").open(encoding="utf-8"))}
+    return code, out, rows
+
+
+pytestmark = pytest.mark.slow
+
+
+def test_every_submission_gets_a_row_and_the_run_succeeds(graded):
+    code, _, rows = graded
+    assert code == 0
+    assert set(rows) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_each_submission_gets_its_grade_and_a_clear_reason(graded, student):
+    q1, q2, status, message = EXPECTED[student]
+    row = graded[2][student]
+    assert (row["q1-tests"], row["q2-tests"], row["status"]) == (q1, q2, status), row
+    assert message in row["message"]
+
+
+def test_csvs_and_feedback(graded):
+    _, out, rows = graded
+    assert rows["perfect"]["autograded"] == "3" and rows["perfect"]["autograded_max"] == "3"
+    assert rows["perfect"]["manual_pending"] == "2" and rows["blank"]["manual_pending"] == "0"
+    long_rows = list(csv.DictReader((out / "grades-long.csv").open(encoding="utf-8")))
+    assert len(long_rows) == 3 * sum(1 for s in EXPECTED.values() if s[2] in ("graded", "error", "timeout"))
+    lms = list(csv.DictReader((out / "grades-lms.csv").open(encoding="utf-8")))
+    assert {r["student"]: r["total"] for r in lms}["perfect"] == "3"
+    pages = {p.stem: p.read_text(encoding="utf-8") for p in (out / "feedback").glob("*.html")}
+    assert set(pages) == set(EXPECTED)
+    for page in pages.values():
+        assert "BEGIN HIDDEN TESTS" not in page and "Miracle berry cures cancer" not in page
+        assert "total_participants == 60" not in page
+    assert "a hidden test failed" in pages["failing"]
+
+
+def test_no_process_survives_and_nothing_escapes_the_sandbox(graded):
+    assert _orphans() == []
+    assert not (SUBMISSIONS / "escaped.txt").exists() and not (SUBMISSIONS.parent / "escaped_dir").exists()
+    assert (SOURCE / "headlines.csv").read_text().startswith("headline,design,participants")
+
+
+def test_a_rerun_replaces_rows_and_resumes(graded, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(graded[1], out)
+    assignment = load_assignment(str(SOURCE / "ps1.ipynb"))
+    subs = [s for s in find_submissions([SUBMISSIONS], "ps1", "ps1") if s.student in ("perfect", "blank")]
+    new = tmp_path / "late"
+    new.mkdir()
+    shutil.copy(SUBMISSIONS / "partly_right.ipynb", new / "late_student.ipynb")
+    subs += find_submissions([new], "ps1", "ps1")
+    limits = Limits(cell_timeout=4, notebook_timeout=9)
+    outcome = grade_batch(assignment, subs, out, Options(limits=limits, jobs=2))
+    # same limits as the CLI run: the two unchanged files are kept, the new one is graded
+    assert (outcome.reused, outcome.graded_now) == (2, 1)
+    rows = list(csv.DictReader((out / "grades.csv").open(encoding="utf-8")))
+    assert len(rows) == len(EXPECTED) + 1 and len({r["student"] for r in rows}) == len(rows)
+    outcome = grade_batch(assignment, subs[:1], out, Options(limits=limits, jobs=1, regrade=True))
+    assert outcome.graded_now == 1 and len(outcome.results) == len(EXPECTED) + 1
+
+
+def test_manual_scores_reach_the_totals_and_feedback(graded, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(graded[1], out)
+    assert (
+        main(["written", str(SOURCE / "ps1.ipynb"), str(SUBMISSIONS / "perfect.ipynb"), "--out", str(out)])
+        == 0
+    )
+    scores = out / "written" / "scores.csv"
+    scores.write_text(
+        scores.read_text().replace("perfect,q3-written,2,,", "perfect,q3-written,2,1.5,half the rubric")
+    )
+    code = main(
+        [
+            "grade",
+            str(SOURCE / "ps1.ipynb"),
+            str(SUBMISSIONS / "perfect.ipynb"),
+            "--out",
+            str(out),
+            "--manual",
+            str(scores),
+            *LIMITS,
+        ]
+    )
+    assert code == 0
+    row = next(
+        r for r in csv.DictReader((out / "grades.csv").open(encoding="utf-8")) if r["student"] == "perfect"
+    )
+    assert (row["q3-written"], row["manual"], row["manual_pending"], row["total"]) == (
+        "1.5",
+        "1.5",
+        "0",
+        "4.5",
+    )
+    assert "half the rubric" in (out / "feedback" / "perfect.html").read_text(encoding="utf-8")
+
+
+def test_instructor_mistakes_exit_non_zero_with_one_line(tmp_path, capsys):
+    assert (
+        main(
+            [
+                "grade",
+                "nope",
+                str(SUBMISSIONS),
+                "--out",
+                str(tmp_path),
+                "--root",
+                str(FIXTURES / "assignments"),
+            ]
+        )
+        == 2
+    )
+    assert "unknown assignment 'nope'" in capsys.readouterr().err
+    (tmp_path / "none").mkdir()
+    assert main(["grade", str(SOURCE / "ps1.ipynb"), str(tmp_path / "none"), "--out", str(tmp_path)]) == 2
+    assert "no notebooks (*.ipynb) found" in capsys.readouterr().err
+
+
+def test_the_sandbox_copies_the_assignment_files(tmp_path):
+    assignment = load_assignment(str(SOURCE / "ps1.ipynb"))
+    root, work, env = batch.make_sandbox(assignment, tmp_path)
+    assert (work / "headlines.csv").read_bytes() == (SOURCE / "headlines.csv").read_bytes()
+    assert env["NBGRADER_EXECUTION"] == "autograde" and os.path.commonpath([root, tmp_path]) == str(tmp_path)
+    assert sys.executable
