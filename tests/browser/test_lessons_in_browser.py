@@ -10,8 +10,7 @@ import nbformat
 import pytest
 from lab_browser import run_notebook
 
-# TODO(lead): add the `browser` marker here once it is registered in pyproject.toml.
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 ROOT = Path(__file__).parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
