@@ -64,6 +64,9 @@ STRENGTH_LEVELS: Final = ("none", "correlational", "conditional_causal", "direct
 #: Longer "sentences" are refused with a ValueError: they are whole documents, to be split first.
 MAX_SENTENCE_CHARS: Final = 10_000
 
+# A plural noun (not a verb or function word ending in -s) just before a bare verb.
+_PLURAL_SUBJECT = (r"\b(?!(?:is|was|has|does|his|its|this|as|us|thus|plus|less|unless|yes|always|perhaps|"
+                   r"sometimes|whereas|its)\b)[a-z]{2,}s\s+")
 _MODAL = r"(?:may|might|could|can|will|would|should|to|help|helps|helped|does|do|did|not|n't|also|further|significantly)"
 
 # --------------------------------------------------------------------------------------------------------------
@@ -157,6 +160,8 @@ CAUSAL_CUES: Final = (
     ("decrease", r"\bdecreas(?:e|es|ed|ing)\b"),
     ("lower", r"\blower(?:s|ed|ing)\b"),
     ("lower", rf"\b{_MODAL}\s+(?P<c>lower)\b"),
+    # A plural subject then a bare verb that is also an adjective or a noun: "Statins lower cholesterol".
+    ("lower", rf"{_PLURAL_SUBJECT}(?P<c>lower|ease|help)\b(?!\s+than\b)"),
     ("raise", r"\b(?P<c>rais(?:e|es|ed|ing))\s+(?:the\s+|your\s+|their\s+|a\s+)?(?:[\w-]+\s+)?"
               r"(?:risks?|levels?|odds|chances?|likelihood|pressure)\b"),
     ("cut", r"\b(?P<c>cut(?:s|ting)?|slash(?:es|ed|ing)?)\s+(?:the\s+|your\s+|their\s+)?(?:[\w%-]+\s+){0,2}?(?:risks?|rates?|pain|"
