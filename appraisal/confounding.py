@@ -16,11 +16,10 @@ Scores are points on 0-10 scales; improvements are positive.
 
 from __future__ import annotations
 
-import math
-from numbers import Integral, Real
-
 import numpy as np
 import pandas as pd
+
+from appraisal.checks import check_number, check_whole
 
 __all__ = ["TRIAL_COLUMNS", "compare_designs", "mood_pain_correlation", "simulate_trial"]
 
@@ -28,23 +27,8 @@ __all__ = ["TRIAL_COLUMNS", "compare_designs", "mood_pain_correlation", "simulat
 TRIAL_COLUMNS = ["patient", "arm", "depressed", "mood_improvement", "pain_improvement"]
 
 
-def _count(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an integer, not {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return int(value)
 
 
-def _real(value: object, name: str, *, non_negative: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real | np.number):
-        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"{name} must be a finite number, got {number}")
-    if non_negative and number < 0:
-        raise ValueError(f"{name} must be 0 or more, got {number}")
-    return number
 
 
 def simulate_trial(
@@ -65,17 +49,17 @@ def simulate_trial(
     Returns a DataFrame with :data:`TRIAL_COLUMNS`; ``arm`` is ``"ECT"`` or ``"sham"``. The same ``seed``
     gives the same patients.
     """
-    n = _count(n_per_arm, "n_per_arm", 2)
-    seed_ = _count(seed, "seed", 0)
+    n = check_whole(n_per_arm, "n_per_arm", minimum=2)
+    seed_ = check_whole(seed, "seed", minimum=0)
     if not isinstance(depressed, bool):
         raise TypeError(f"depressed must be True or False, not {type(depressed).__name__}")
-    mood_effect_ = _real(mood_effect, "mood_effect")
-    per_mood = _real(pain_per_mood, "pain_per_mood")
-    direct = _real(direct_effect, "direct_effect")
-    ns_mood = _real(nonspecific_mood, "nonspecific_mood")
-    ns_pain = _real(nonspecific_pain, "nonspecific_pain")
-    sd_mood = _real(mood_sd, "mood_sd", non_negative=True)
-    sd_pain = _real(pain_sd, "pain_sd", non_negative=True)
+    mood_effect_ = check_number(mood_effect, "mood_effect")
+    per_mood = check_number(pain_per_mood, "pain_per_mood")
+    direct = check_number(direct_effect, "direct_effect")
+    ns_mood = check_number(nonspecific_mood, "nonspecific_mood")
+    ns_pain = check_number(nonspecific_pain, "nonspecific_pain")
+    sd_mood = check_number(mood_sd, "mood_sd", minimum=0)
+    sd_pain = check_number(pain_sd, "pain_sd", minimum=0)
 
     rng = np.random.default_rng(seed_)
     is_ect = np.repeat([True, False], n)
@@ -126,7 +110,7 @@ def compare_designs(n_per_arm: int, seed: int, **assumptions: float) -> pd.DataF
     """
     if "depressed" in assumptions:
         raise ValueError("assumptions must not set depressed: compare_designs simulates both groups")
-    seed_ = _count(seed, "seed", 0)
+    seed_ = check_whole(seed, "seed", minimum=0)
     with_depression = simulate_trial(n_per_arm, seed_, depressed=True, **assumptions)
     without = simulate_trial(n_per_arm, seed_ + 1, depressed=False, **assumptions)
 

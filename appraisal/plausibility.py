@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from numbers import Real
 
 import numpy as np
+
+from appraisal.checks import check_fraction, check_number
 
 __all__ = [
     "min_bayes_factor",
@@ -36,35 +37,19 @@ __all__ = [
 _METHODS = ("sellke", "goodman")
 
 
-def _number(value: object, name: str) -> float:
-    """``value`` as a finite float; TypeError or ValueError naming ``name`` otherwise."""
-    if isinstance(value, bool) or not isinstance(value, Real | np.number):
-        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
-    number = float(value)
-    if math.isnan(number):
-        raise ValueError(f"{name} must be a number, not NaN")
-    return number
 
 
-def _in_unit_interval(value: object, name: str, *, open_left: bool = False, open_right: bool = False) -> float:
-    number = _number(value, name)
-    too_low = number <= 0 if open_left else number < 0
-    too_high = number >= 1 if open_right else number > 1
-    if too_low or too_high:
-        left, right = ("(" if open_left else "["), (")" if open_right else "]")
-        raise ValueError(f"{name} must be in {left}0, 1{right}, got {number}")
-    return number
 
 
 def probability_to_odds(probability: float) -> float:
     """Odds ``p / (1 - p)`` of a probability in [0, 1) (a probability of 0.2 is odds of 0.25, i.e. 1:4)."""
-    p = _in_unit_interval(probability, "probability", open_right=True)
+    p = check_fraction(probability, "probability", open_right=True)
     return p / (1 - p)
 
 
 def odds_to_probability(odds: float) -> float:
     """Probability ``odds / (1 + odds)`` of non-negative odds (odds of 1:4 = 0.25 is a probability of 0.2)."""
-    o = _number(odds, "odds")
+    o = check_number(odds, "odds", allow_infinite=True)
     if o < 0:
         raise ValueError(f"odds must be 0 or more, got {o}")
     if math.isinf(o):
@@ -80,12 +65,12 @@ def ppv(prior_odds: float, power: float, alpha: float = 0.05, bias: float = 0.0)
     findings but are reported as findings because of bias. Formula of Ioannidis (2005) [S135]:
     ``((1-b)R + u b R) / (R + a - b R + u - u a + u b R)``, which is ``(1-b)R / (R - b R + a)`` at u = 0.
     """
-    r = _number(prior_odds, "prior_odds")
+    r = check_number(prior_odds, "prior_odds", allow_infinite=True)
     if r < 0 or math.isinf(r):
         raise ValueError(f"prior_odds must be a finite number of 0 or more, got {r}")
-    power_ = _in_unit_interval(power, "power")
-    a = _in_unit_interval(alpha, "alpha", open_left=True, open_right=True)
-    u = _in_unit_interval(bias, "bias")
+    power_ = check_fraction(power, "power")
+    a = check_fraction(alpha, "alpha", open_left=True, open_right=True)
+    u = check_fraction(bias, "bias")
     b = 1 - power_
     numerator = power_ * r + u * b * r
     denominator = r + a - b * r + u - u * a + u * b * r
@@ -99,7 +84,7 @@ def two_sided_z(p: float) -> float:
     falls steadily as z grows, so halving the bracket [0, 40] a hundred times pins z down to machine
     precision.
     """
-    p_ = _in_unit_interval(p, "p", open_left=True, open_right=True)
+    p_ = check_fraction(p, "p", open_left=True, open_right=True)
     low, high = 0.0, 40.0
     for _ in range(200):
         mid = (low + high) / 2
@@ -125,7 +110,7 @@ def min_bayes_factor(p: float, method: str = "sellke") -> float:
         raise TypeError(f"method must be a string, not {type(method).__name__}")
     if method not in _METHODS:
         raise ValueError(f"method must be 'sellke' or 'goodman', got {method!r}")
-    p_ = _in_unit_interval(p, "p", open_left=True, open_right=True)
+    p_ = check_fraction(p, "p", open_left=True, open_right=True)
     if method == "sellke":
         if p_ >= 1 / math.e:
             raise ValueError(f"p must be below 1/e (about 0.368) for the Sellke bound, got {p_}")
@@ -141,8 +126,8 @@ def posterior_probability(prior: float, bayes_factor: float) -> float:
     H1** (as returned by :func:`min_bayes_factor`): posterior odds for H1 = prior odds for H1 / bayes_factor.
     A Bayes factor of 1 leaves the prior unchanged; below 1 raises it; above 1 lowers it.
     """
-    p1 = _in_unit_interval(prior, "prior")
-    bf = _number(bayes_factor, "bayes_factor")
+    p1 = check_fraction(prior, "prior")
+    bf = check_number(bayes_factor, "bayes_factor", allow_infinite=True)
     if bf <= 0 or math.isinf(bf):
         raise ValueError(f"bayes_factor must be a finite number above 0, got {bf}")
     if p1 in (0.0, 1.0):
@@ -162,15 +147,15 @@ def prior_needed(p: float, method: str = "sellke", target: float = 0.5) -> float
     With the default ``target=0.5`` this is the prior at which the result can make the claim more likely
     than not: any lower prior leaves the claim less likely than not, even on the bound's best case.
     """
-    t = _in_unit_interval(target, "target", open_left=True, open_right=True)
+    t = check_fraction(target, "target", open_left=True, open_right=True)
     needed_odds = (t / (1 - t)) * min_bayes_factor(p, method)
     return needed_odds / (1 + needed_odds)
 
 
 def remaining_fraction(t: float, half_life: float) -> float:
     """Fraction of a substance left after time ``t``, given its ``half_life`` (same units): 0.5 ** (t / half_life)."""
-    t_ = _number(t, "t")
-    h = _number(half_life, "half_life")
+    t_ = check_number(t, "t", allow_infinite=True)
+    h = check_number(half_life, "half_life", allow_infinite=True)
     if h <= 0 or math.isinf(h):
         raise ValueError(f"half_life must be a finite number above 0, got {h}")
     if t_ < 0:
@@ -185,7 +170,7 @@ def surge_level(times: Iterable[float], session_times: Iterable[float], half_lif
     All times and the half-life are in the same unit (e.g. hours). A simplified model: it assumes every
     surge has the same height and decays at one exponential rate.
     """
-    h = _number(half_life, "half_life")
+    h = check_number(half_life, "half_life", allow_infinite=True)
     if h <= 0 or math.isinf(h):
         raise ValueError(f"half_life must be a finite number above 0, got {h}")
     t = np.asarray(list(times), dtype=float)

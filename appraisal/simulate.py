@@ -24,6 +24,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from appraisal.checks import check_number, check_rng, check_whole
+
 __all__ = [
     "expected_rtm",
     "sds_from_correlation",
@@ -39,32 +41,12 @@ __all__ = [
 Bounds = tuple[float, float] | None
 
 
-def _check_rng(rng: object) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy Generator, e.g. np.random.default_rng(42), not {type(rng).__name__}")
-    return rng
 
 
-def _check_positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive whole number, not {value!r}")
-    return int(value)
 
 
-def _check_non_negative(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, not {value!r}")
-    return float(value)
 
 
-def _check_number(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, not {value!r}")
-    return float(value)
 
 
 def _clip(values: np.ndarray, bounds: Bounds) -> np.ndarray:
@@ -86,8 +68,8 @@ def _cdf(z: float) -> float:
 
 def sds_from_correlation(total_sd: float, rho: float) -> tuple[float, float]:
     """Between- and within-person SDs that give a total SD and a test-retest correlation ``rho``."""
-    total_sd = _check_non_negative(total_sd, "total_sd")
-    rho = _check_number(rho, "rho")
+    total_sd = check_number(total_sd, "total_sd", minimum=0)
+    rho = check_number(rho, "rho")
     if not 0 <= rho <= 1:
         raise ValueError(f"rho must be between 0 and 1, not {rho}")
     return total_sd * math.sqrt(rho), total_sd * math.sqrt(1 - rho)
@@ -103,10 +85,10 @@ def expected_rtm(
     selection above the cut-off (phi(z) / Phi(z) below it). ``m`` is the number of baseline measurements
     averaged. The result is the size of the expected move back towards the mean (always >= 0).
     """
-    mean = _check_number(mean, "mean")
-    cutoff = _check_number(cutoff, "cutoff")
-    var_b = _check_non_negative(sd_between, "sd_between") ** 2
-    var_w = _check_non_negative(sd_within, "sd_within") ** 2 / _check_positive_int(m, "m")
+    mean = check_number(mean, "mean")
+    cutoff = check_number(cutoff, "cutoff")
+    var_b = check_number(sd_between, "sd_between", minimum=0) ** 2
+    var_w = check_number(sd_within, "sd_within", minimum=0) ** 2 / check_whole(m, "m")
     if direction not in ("above", "below"):
         raise ValueError(f"direction must be 'above' or 'below', not {direction!r}")
     total = math.sqrt(var_b + var_w)
@@ -134,13 +116,13 @@ def simulate_population(
 
     ``person_mean`` is each person's own long-run mean (unobservable in real life).
     """
-    n = _check_positive_int(n, "n")
-    n_visits = _check_positive_int(n_visits, "n_visits")
-    rng = _check_rng(rng)
-    mean = _check_number(mean, "mean")
-    sd_between = _check_non_negative(sd_between, "sd_between")
-    sd_within = _check_non_negative(sd_within, "sd_within")
-    sd_noise = _check_non_negative(sd_noise, "sd_noise")
+    n = check_whole(n, "n")
+    n_visits = check_whole(n_visits, "n_visits")
+    rng = check_rng(rng)
+    mean = check_number(mean, "mean")
+    sd_between = check_number(sd_between, "sd_between", minimum=0)
+    sd_within = check_number(sd_within, "sd_within", minimum=0)
+    sd_noise = check_number(sd_noise, "sd_noise", minimum=0)
     person_mean = rng.normal(mean, sd_between, size=n)
     scores = person_mean[:, None] + rng.normal(0, sd_within, (n, n_visits)) + rng.normal(0, sd_noise, (n, n_visits))
     table = pd.DataFrame(_clip(scores, bounds), columns=[f"pain_{k}" for k in range(n_visits)])
@@ -152,7 +134,7 @@ def simulate_population(
 def _referred(population: pd.DataFrame, threshold: float) -> pd.DataFrame:
     if not isinstance(population, pd.DataFrame) or not {"pain_0", "pain_1"} <= set(population.columns):
         raise ValueError("population must be a DataFrame from simulate_population with n_visits >= 2")
-    threshold = _check_number(threshold, "threshold")
+    threshold = check_number(threshold, "threshold")
     chosen = population[population["pain_0"] >= threshold]
     if chosen.empty:
         raise ValueError(f"nobody has pain_0 >= threshold {threshold}; lower the threshold")
@@ -173,7 +155,7 @@ def simulate_case_series(
     non-specific and true effects) and ``improvement`` (baseline minus follow-up, points).
     """
     chosen = _referred(population, threshold)
-    effect = _check_number(nonspecific, "nonspecific") + _check_number(true_effect, "true_effect")
+    effect = check_number(nonspecific, "nonspecific") + check_number(true_effect, "true_effect")
     follow_up = _clip(chosen["pain_1"].to_numpy() - effect, bounds)
     return pd.DataFrame({"person": chosen["person"].to_numpy(), "baseline": chosen["pain_0"].to_numpy(),
                          "follow_up": follow_up, "improvement": chosen["pain_0"].to_numpy() - follow_up})
@@ -196,11 +178,11 @@ def simulate_trial(
     :func:`simulate_case_series` plus ``arm`` ("treatment" or "control").
     """
     chosen = _referred(population, threshold)
-    rng = _check_rng(rng)
+    rng = check_rng(rng)
     if control not in ("sham", "none"):
         raise ValueError(f"control must be 'sham' or 'none', not {control!r}")
-    nonspecific = _check_number(nonspecific, "nonspecific")
-    true_effect = _check_number(true_effect, "true_effect")
+    nonspecific = check_number(nonspecific, "nonspecific")
+    true_effect = check_number(true_effect, "true_effect")
     n = len(chosen)
     treated = rng.permutation(np.arange(n) < (n + 1) // 2)
     effect = np.where(treated, nonspecific + true_effect, nonspecific if control == "sham" else 0.0)
@@ -257,11 +239,11 @@ def simulate_case_report_literature(
     ``improved_if`` of the baseline (0.3 = 30%). An improved patient is written up with probability
     ``p_publish_improved``, a patient who did not improve with ``p_publish_not_improved``.
     """
-    n_patients = _check_positive_int(n_patients, "n_patients")
-    rng = _check_rng(rng)
+    n_patients = check_whole(n_patients, "n_patients")
+    rng = check_rng(rng)
     for name, p in [("improved_if", improved_if), ("p_publish_improved", p_publish_improved),
                     ("p_publish_not_improved", p_publish_not_improved)]:
-        if not 0 <= _check_number(p, name) <= 1:
+        if not 0 <= check_number(p, name) <= 1:
             raise ValueError(f"{name} must be between 0 and 1, not {p}")
     # Draw people until n_patients of them are referred (vectorised, a few batches at most).
     batches, found = [], 0
@@ -339,20 +321,20 @@ def simulate_meta_studies(
     are always published; the others with probability ``p_publish_nonsignificant`` (1.0 = no bias), or,
     if given, ``p_publish_negative`` for those whose estimate points to no benefit or harm (<= 0).
     """
-    n_studies = _check_positive_int(n_studies, "n_studies")
-    rng = _check_rng(rng)
-    n_min, n_max = _check_positive_int(n_min, "n_min"), _check_positive_int(n_max, "n_max")
+    n_studies = check_whole(n_studies, "n_studies")
+    rng = check_rng(rng)
+    n_min, n_max = check_whole(n_min, "n_min"), check_whole(n_max, "n_max")
     if n_min > n_max:
         raise ValueError(f"n_min ({n_min}) must not exceed n_max ({n_max})")
-    if not 0 <= _check_number(p_publish_nonsignificant, "p_publish_nonsignificant") <= 1:
+    if not 0 <= check_number(p_publish_nonsignificant, "p_publish_nonsignificant") <= 1:
         raise ValueError(f"p_publish_nonsignificant must be between 0 and 1, not {p_publish_nonsignificant}")
     if p_publish_negative is None:
         p_publish_negative = p_publish_nonsignificant
-    if not 0 <= _check_number(p_publish_negative, "p_publish_negative") <= 1:
+    if not 0 <= check_number(p_publish_negative, "p_publish_negative") <= 1:
         raise ValueError(f"p_publish_negative must be between 0 and 1, not {p_publish_negative}")
     n_per_arm = rng.integers(n_min, n_max + 1, size=n_studies)
-    se = _check_non_negative(sd, "sd") * np.sqrt(2 / n_per_arm)
-    effect = rng.normal(_check_number(true_effect, "true_effect"), se)
+    se = check_number(sd, "sd", minimum=0) * np.sqrt(2 / n_per_arm)
+    effect = rng.normal(check_number(true_effect, "true_effect"), se)
     z = effect / se
     p_value = 1 - np.vectorize(math.erf)(np.abs(z) / math.sqrt(2))
     significant = (p_value < 0.05) & (effect > 0)
