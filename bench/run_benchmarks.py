@@ -93,8 +93,9 @@ def bench_grading(quick: bool) -> None:
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
     spec.loader.exec_module(module)
-    print("\nGrading: the kit's grader against nbgrader autograde")
-    module.main(["--n", "20"] if quick else [])
+    print("\nGrading: the kit's grader against nbgrader autograde (100 generated submissions of 01-hype)")
+    args = ["01-hype", "--root", str(ROOT)]
+    module.main(args + (["--quick"] if quick else ["--n", "100"]))
 
 
 def main(argv: list[str] | None = None) -> int:
