@@ -39,6 +39,7 @@ from matplotlib.figure import Figure
 
 from appraisal.claims import STRENGTH_LEVELS, add_strength, explain_strength
 from appraisal.contradictions import find_contradictions
+from appraisal.evidence import ocebm_level
 from appraisal.hype import (
     CATEGORIES,
     content_farm_signals,
@@ -52,11 +53,13 @@ from appraisal.text import ArticleError, read_text_file, split_text
 __all__ = [
     "CANNOT_JUDGE",
     "CLAIM_CUES",
+    "KEY_DESIGNS",
     "MAX_CHARS",
     "SOURCE_FLAWS",
     "UNNAMED_SOURCES",
     "ArticleReport",
     "compare_with_key",
+    "evidence_level",
     "report",
 ]
 
@@ -90,6 +93,23 @@ UNNAMED_SOURCES: Final = (
     ("unnamed study", r"\baccording\s+to\s+(?:a|an|one|the)\s+(?:[\w-]+\s+){0,2}?(?:study|survey|report|trial|review)\b"),
     ("unnamed meeting", r"\b(?:presented|reported)\s+at\s+(?:a|an)\s+(?:[\w-]+\s+)?(?:conference|meeting|congress)\b"),
 )
+
+#: The practice keys' ``evidence_design`` words, as designs of ``appraisal.evidence.DESIGNS`` (None: not a study).
+#: A customer survey that compares frequent with rare users is at best a cohort comparison (level 3 is a ceiling:
+#: responders choose themselves and the seller runs it); a laboratory study in animals can show a possible mechanism,
+#: not a benefit in people, so the kit files it with mechanism-based reasoning.
+KEY_DESIGNS: Final[dict[str, str | None]] = {
+    "randomised trial": "rct",
+    "observational cohort": "cohort",
+    "customer survey": "cohort",
+    "uncontrolled before/after": "prospective_case_series",
+    "animal study": "mechanism_based_reasoning",
+    "expert opinion": None,
+    "anecdote": None,
+    "unnamed studies": None,
+    "unlocatable citation": None,
+    "none": None,
+}
 
 #: Flaw labels of the practice keys that concern a source: found when the sentence is in ``ArticleReport.sources``.
 SOURCE_FLAWS: Final = frozenset({"vague_source", "unlocatable_citation"})
@@ -386,3 +406,17 @@ def compare_with_key(article: ArticleReport, key: pd.DataFrame) -> pd.DataFrame:
         rows.append({"claim_id": claim.claim_id, "sentence_id": sid, "flaw": claim.flaw,
                      "in_claims": in_claims, "in_sources": in_sources, "found": found})
     return pd.DataFrame(rows, columns=["claim_id", "sentence_id", "flaw", "in_claims", "in_sources", "found"])
+
+
+def evidence_level(evidence_design: str) -> int | None:
+    """OCEBM 2011 level for treatment benefit of a practice key's ``evidence_design`` (None when it is not a study).
+
+    Uses :data:`KEY_DESIGNS` and :func:`appraisal.evidence.ocebm_level`: ``"randomised trial"`` is 2,
+    ``"uncontrolled before/after"`` 4, ``"animal study"`` 5, ``"anecdote"`` None. Raises ValueError for other words.
+    """
+    if not isinstance(evidence_design, str):
+        raise TypeError(f"evidence_level() expects an evidence_design word (str), not {type(evidence_design).__name__}.")
+    if evidence_design not in KEY_DESIGNS:
+        raise ValueError(f"evidence_level(): unknown evidence_design {evidence_design!r}; known: {sorted(KEY_DESIGNS)}.")
+    design = KEY_DESIGNS[evidence_design]
+    return None if design is None else ocebm_level(design)

@@ -16,7 +16,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from appraisal.appraise import CANNOT_JUDGE, MAX_CHARS, ArticleReport, compare_with_key, report  # noqa: E402
+from appraisal.appraise import (  # noqa: E402
+    CANNOT_JUDGE,
+    KEY_DESIGNS,
+    MAX_CHARS,
+    ArticleReport,
+    compare_with_key,
+    evidence_level,
+    report,
+)
 from appraisal.claims import STRENGTH_LEVELS  # noqa: E402
 from appraisal.paths import data_path  # noqa: E402
 from appraisal.text import ArticleError  # noqa: E402
@@ -184,3 +192,18 @@ def test_compare_with_key_checks_its_input(reports):
         compare_with_key(reports["knee-device"], key("knee-device").drop(columns="flaw"))
     with pytest.raises(ValueError, match="sentences"):
         compare_with_key(reports["knee-device"], pd.DataFrame({"claim_id": ["X"], "quote": ["zzz"], "flaw": ["none"]}))
+
+
+def test_evidence_level_of_key_designs():
+    # OCEBM 2011 for treatment benefit [S95]: randomised trial 2, cohort 3, case series 4, mechanism-based reasoning 5.
+    assert evidence_level("randomised trial") == 2
+    assert evidence_level("observational cohort") == 3
+    assert evidence_level("uncontrolled before/after") == 4
+    assert evidence_level("animal study") == 5
+    assert evidence_level("anecdote") is None and evidence_level("none") is None
+    used = {d for a in INDEX["article_id"] for d in key(a)["evidence_design"]}
+    assert used <= set(KEY_DESIGNS)
+    with pytest.raises(ValueError, match="unknown"):
+        evidence_level("horoscope")
+    with pytest.raises(TypeError):
+        evidence_level(None)
