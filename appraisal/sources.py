@@ -8,7 +8,7 @@ import pandas as pd
 
 from appraisal.paths import data_path
 
-__all__ = ["CITATION_PATTERN", "SOURCE_COLUMNS", "cited_ids", "load_sources", "references"]
+__all__ = ["CITATION_PATTERN", "SOURCE_COLUMNS", "cited_ids", "load_sources", "reference_list", "references"]
 
 SOURCE_COLUMNS = ["id", "authors", "year", "title", "journal", "doi", "pmid", "url", "supports", "confidence"]
 
@@ -45,7 +45,7 @@ def references(ids: list[str] | str) -> pd.DataFrame:
     rows = []
     for source_id in wanted:
         row = registry.loc[source_id]
-        authors = row["authors"] if isinstance(row["authors"], str) else "(authors not recorded)"
+        authors = row["authors"] if isinstance(row["authors"], str) else "Authors not recorded"
         year = "" if pd.isna(row["year"]) else f" ({int(row['year'])})"
         link = (
             f"https://doi.org/{row['doi']}"
@@ -57,3 +57,15 @@ def references(ids: list[str] | str) -> pd.DataFrame:
         rows.append({"id": source_id, "reference": f"{authors}{year}. {row['title']}. {row['journal']}.",
                      "link": link})
     return pd.DataFrame(rows, columns=["id", "reference", "link"])
+
+
+def reference_list(ids: list[str] | str) -> str:
+    """The same references as :func:`references`, as a Markdown list with full citations and links.
+
+    In a notebook: ``Markdown(reference_list([...]))`` shows every citation in full (a DataFrame cuts long text).
+    """
+    table = references(ids)
+    if table.empty:
+        return "_No sources are cited here._\n"
+    lines = [f"- **[{row.id}]** {row.reference} <{row.link}>" for row in table.itertuples(index=False)]
+    return "\n".join(lines) + "\n"

@@ -56,7 +56,9 @@ def test_lesson_ends_with_key_points_and_its_sources(path):
     assert key_points, "a '## Key points' cell near the end"
     assert key_points[-1] >= len(cells) - 4
     last = cells[-1]
-    assert last["cell_type"] == "code" and "references(" in _source(last), "end with a references([...]) cell"
+    assert last["cell_type"] == "code" and re.search(r"\breference(s|_list)\(", _source(last)), (
+        "end with a reference_list([...]) cell"
+    )
     listed = set(re.findall(r"S\d+", _source(last)))
     cited = set()
     for cell in cells[:-1]:

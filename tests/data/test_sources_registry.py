@@ -130,3 +130,14 @@ def test_references_lists_each_id_once():
 def test_citation_pattern_is_the_documented_one():
     readme = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
     assert re.search(r"\[S12\]", readme), "data/README.md should document the citation form [S12]"
+
+
+def test_reference_list_gives_full_citations_as_markdown():
+    from appraisal.sources import reference_list
+
+    text = reference_list(["S23", "S26"])
+    lines = text.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("- **[S23]** Yoon IA; Galarneau D (2023).")
+    assert "<https://doi.org/10.1111/papr.13268>" in lines[0]
+    assert reference_list([]) == "_No sources are cited here._\n"
