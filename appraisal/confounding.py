@@ -21,7 +21,7 @@ import pandas as pd
 
 from appraisal.checks import check_number, check_whole
 
-__all__ = ["TRIAL_COLUMNS", "compare_designs", "mood_pain_correlation", "simulate_trial"]
+__all__ = ["TRIAL_COLUMNS", "compare_designs", "mood_pain_correlation", "simulate_sham_trial"]
 
 #: Columns of a simulated trial: one row per patient.
 TRIAL_COLUMNS = ["patient", "arm", "depressed", "mood_improvement", "pain_improvement"]
@@ -31,7 +31,7 @@ TRIAL_COLUMNS = ["patient", "arm", "depressed", "mood_improvement", "pain_improv
 
 
 
-def simulate_trial(
+def simulate_sham_trial(
     n_per_arm: int,
     seed: int,
     *,
@@ -101,7 +101,7 @@ def compare_designs(n_per_arm: int, seed: int, **assumptions: float) -> pd.DataF
     """What three study designs would report about ECT and pain under the same simulated truth.
 
     Simulates one trial in depressed patients (seed ``seed``) and one in patients without depression
-    (seed ``seed + 1``) with the same ``assumptions`` (keyword arguments of :func:`simulate_trial`), then
+    (seed ``seed + 1``) with the same ``assumptions`` (keyword arguments of :func:`simulate_sham_trial`), then
     reports, in pain points on a 0-10 scale:
 
     * ``before/after, ECT only``: mean pain improvement of depressed patients given ECT (a case series);
@@ -111,8 +111,8 @@ def compare_designs(n_per_arm: int, seed: int, **assumptions: float) -> pd.DataF
     if "depressed" in assumptions:
         raise ValueError("assumptions must not set depressed: compare_designs simulates both groups")
     seed_ = check_whole(seed, "seed", minimum=0)
-    with_depression = simulate_trial(n_per_arm, seed_, depressed=True, **assumptions)
-    without = simulate_trial(n_per_arm, seed_ + 1, depressed=False, **assumptions)
+    with_depression = simulate_sham_trial(n_per_arm, seed_, depressed=True, **assumptions)
+    without = simulate_sham_trial(n_per_arm, seed_ + 1, depressed=False, **assumptions)
 
     def arm_mean(trial: pd.DataFrame, arm: str) -> float:
         return float(trial.loc[trial["arm"] == arm, "pain_improvement"].mean())

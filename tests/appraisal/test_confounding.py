@@ -4,13 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from appraisal.confounding import TRIAL_COLUMNS, compare_designs, mood_pain_correlation, simulate_trial
+from appraisal.confounding import TRIAL_COLUMNS, compare_designs, mood_pain_correlation, simulate_sham_trial
 
 NO_NOISE = {"mood_sd": 0.0, "pain_sd": 0.0}
 
 
 def test_shape_and_columns():
-    trial = simulate_trial(5, seed=1)
+    trial = simulate_sham_trial(5, seed=1)
     assert list(trial.columns) == TRIAL_COLUMNS
     assert len(trial) == 10
     assert trial["arm"].value_counts().to_dict() == {"ECT": 5, "sham": 5}
@@ -19,14 +19,14 @@ def test_shape_and_columns():
 
 def test_without_noise_the_means_are_the_model_by_hand():
     # Depressed, ECT: mood 1 + 4 = 5, pain 0.5 + 0.5 * 5 = 3.0. Sham: mood 1, pain 0.5 + 0.5 = 1.0.
-    trial = simulate_trial(3, seed=0, **NO_NOISE)
+    trial = simulate_sham_trial(3, seed=0, **NO_NOISE)
     ect = trial[trial["arm"] == "ECT"]
     sham = trial[trial["arm"] == "sham"]
     np.testing.assert_allclose(ect["mood_improvement"], 5.0)
     np.testing.assert_allclose(ect["pain_improvement"], 3.0)
     np.testing.assert_allclose(sham["pain_improvement"], 1.0)
     # Without depression ECT adds nothing to mood: both arms 1.0 pain; a direct effect of 0.7 shows only in ECT.
-    trial = simulate_trial(3, seed=0, depressed=False, direct_effect=0.7, **NO_NOISE)
+    trial = simulate_sham_trial(3, seed=0, depressed=False, direct_effect=0.7, **NO_NOISE)
     np.testing.assert_allclose(trial.loc[trial["arm"] == "ECT", "pain_improvement"], 1.7)
     np.testing.assert_allclose(trial.loc[trial["arm"] == "sham", "pain_improvement"], 1.0)
 
@@ -51,17 +51,17 @@ def test_large_sample_means_are_close_to_the_model():
 
 def test_correlation_matches_the_model():
     # ECT arm: pain = 0.5 * mood + noise; var(0.5 * mood) = 0.25 * 4 = 1, noise var 2.25: r = 1 / sqrt(3.25) = 0.555.
-    trial = simulate_trial(20_000, seed=5)
+    trial = simulate_sham_trial(20_000, seed=5)
     assert mood_pain_correlation(trial) == pytest.approx(1 / np.sqrt(3.25), abs=0.02)
     # No mood path: no correlation.
-    trial = simulate_trial(20_000, seed=5, pain_per_mood=0.0)
+    trial = simulate_sham_trial(20_000, seed=5, pain_per_mood=0.0)
     assert abs(mood_pain_correlation(trial)) < 0.03
 
 
 def test_same_seed_same_patients_and_different_seed_different():
-    a = simulate_trial(10, seed=42)
-    pd.testing.assert_frame_equal(a, simulate_trial(10, seed=42))
-    assert not a.equals(simulate_trial(10, seed=43))
+    a = simulate_sham_trial(10, seed=42)
+    pd.testing.assert_frame_equal(a, simulate_sham_trial(10, seed=42))
+    assert not a.equals(simulate_sham_trial(10, seed=43))
 
 
 @pytest.mark.parametrize(
@@ -77,13 +77,13 @@ def test_same_seed_same_patients_and_different_seed_different():
 )
 def test_bad_input_names_the_argument(kwargs, error, name):
     with pytest.raises(error, match=name):
-        simulate_trial(**kwargs)
+        simulate_sham_trial(**kwargs)
 
 
 def test_correlation_bad_input():
     with pytest.raises(TypeError, match="trial"):
         mood_pain_correlation([1, 2, 3])
     with pytest.raises(ValueError, match="arm"):
-        mood_pain_correlation(simulate_trial(3, seed=0), arm="placebo")
+        mood_pain_correlation(simulate_sham_trial(3, seed=0), arm="placebo")
     with pytest.raises(ValueError, match="depressed"):
         compare_designs(3, seed=0, depressed=False)
