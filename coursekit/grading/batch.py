@@ -11,11 +11,14 @@ import asyncio
 import contextlib
 import hashlib
 import os
+import queue
 import shutil
 import stat
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
@@ -257,7 +260,7 @@ def grade_batch(
             options.jobs = options.jobs or os.cpu_count() or 1
             base = Path(tempfile.mkdtemp(prefix="coursekit-grade-"))
             try:
-                asyncio.run(_grade_all(assignment, todo, options, on_result, base))
+                _run_outside_any_loop(lambda report: _grade_all(assignment, todo, options, report, base), on_result)
             finally:
                 _rmtree(base)
         manual = book.manual(assignment.id)
@@ -267,6 +270,42 @@ def grade_batch(
     finally:
         book.close()
     return BatchOutcome(results, len(todo), reused, time.monotonic() - t0)
+
+
+def _run_outside_any_loop(
+    start: Callable[[Callable[[Submission, Result], None]], Coroutine[object, object, None]],
+    on_result: Callable[[Submission, Result], None],
+) -> None:
+    """Run the grading coroutine with asyncio.run, even when called where an event loop is already running.
+
+    Inside Jupyter (or any async host) asyncio.run refuses to start; the coroutine then runs in a thread of its
+    own, and its results are handed back to this thread, so that the gradebook is only touched here.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(start(on_result))
+        return
+    results: queue.Queue[tuple[Submission, Result]] = queue.Queue()
+    failure: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            asyncio.run(start(lambda sub, result: results.put((sub, result))))
+        except BaseException as exc:  # handed to the calling thread below
+            failure.append(exc)
+
+    thread = threading.Thread(target=worker, name="coursekit-grade", daemon=True)
+    thread.start()
+    while thread.is_alive() or not results.empty():
+        try:
+            sub, result = results.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        on_result(sub, result)
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 def print_summary(outcome: BatchOutcome, assignment: Assignment, out: Path, stream=None) -> None:

@@ -22,8 +22,10 @@ def chromium() -> Path:
         pytest.skip(f"Chromium is not installed and cannot be installed here: {reason}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium):
+    # Module scope: Playwright's sync API keeps an asyncio loop running while it is open; closing it when this
+    # module is done keeps that loop from leaking into other tests run later by the same pytest process.
     # Imported here so that collecting the tests never needs Playwright's driver.
     from lab_browser import CHROMIUM_FLAGS
     from playwright.sync_api import sync_playwright
