@@ -104,5 +104,25 @@ def execute_file(path: Path, timeout: int = CELL_TIMEOUT) -> bool:
     On error the file is left untouched."""
     path = Path(path)
     nb = read_notebook(path)
-    executed = execute_notebook(nb, path.resolve().parent, name=str(path), timeout=timeout)
+    executed = coalesce_streams(execute_notebook(nb, path.resolve().parent, name=str(path), timeout=timeout))
     return write_if_changed(path, notebook_text(executed).encode("utf-8"))
+
+
+def coalesce_streams(nb: NotebookNode) -> NotebookNode:
+    """Merge consecutive stdout (or stderr) outputs of a cell into one, as Jupyter shows them.
+
+    How a kernel batches printed text into messages varies from run to run; merging keeps stored outputs
+    the same across runs. Changes `nb` in place and returns it.
+    """
+    for cell in nb.cells:
+        merged: list[NotebookNode] = []
+        for output in cell.get("outputs", []):
+            previous = merged[-1] if merged else None
+            if (output.get("output_type") == "stream" and previous is not None
+                    and previous.get("output_type") == "stream" and previous.get("name") == output.get("name")):
+                previous["text"] = "".join(previous["text"]) + "".join(output["text"])
+            else:
+                merged.append(output)
+        if "outputs" in cell:
+            cell["outputs"] = merged
+    return nb

@@ -92,3 +92,21 @@ def test_a_cell_that_hangs_times_out(tmp_path):
     nb = new_notebook(cells=[new_code_cell("import time\ntime.sleep(30)", id="slow-cell")])
     with pytest.raises(NotebookExecutionError, match=r"^nb: cell 1 \(id slow-cell\): timed out after 2 s$"):
         execute_notebook(nb, tmp_path, name="nb", timeout=2)
+
+
+def test_coalesce_streams_merges_consecutive_text_of_one_stream():
+    import nbformat
+
+    from coursekit.execute import coalesce_streams
+
+    out = nbformat.v4.new_output
+    cell = nbformat.v4.new_code_cell("print(1); print(2)")
+    cell.outputs = [out("stream", name="stdout", text="a\n"), out("stream", name="stdout", text="b\n"),
+                    out("stream", name="stderr", text="w\n"), out("stream", name="stdout", text="c\n"),
+                    out("execute_result", data={"text/plain": "3"}, execution_count=1)]
+    nb = nbformat.v4.new_notebook(cells=[cell, nbformat.v4.new_markdown_cell("text")])
+    merged = coalesce_streams(nb).cells[0].outputs
+    assert [(o.output_type, o.get("name"), "".join(o.get("text", ""))) for o in merged] == [
+        ("stream", "stdout", "a\nb\n"), ("stream", "stderr", "w\n"), ("stream", "stdout", "c\n"),
+        ("execute_result", None, ""),
+    ]
