@@ -268,7 +268,8 @@ CHECKS: list[Check] = [
                          "moderate": "Randomised trials start one level above moderate."}),
     # ------------------------------------------------------------ 03
     Check("03", "03.a", "set",
-          "Filter claims.csv for quotes containing 'sustained' and list their claim_id values.",
+          "Search the quote column for the word the article uses for lasting relief (str.contains), then collect "
+          "the matching claim_id values in a set.",
           answer=_sustained,
           wrong=lambda: {
               **{tuple(sorted(_sustained() - {c})): "Close: one more claim repeats the promise of sustained relief."
@@ -294,7 +295,7 @@ CHECKS: list[Check] = [
                          **{tuple(sorted(_hill_none() - {v})): "Close: one more viewpoint has no supporting evidence."
                             for v in sorted(_hill_none() - {"experiment"})}}),
     Check("03", "03.e", "number",
-          "Call ppv(prior_odds, power) with odds of 1:10 written as 1/10.",
+          "Call ppv(prior_odds, power=...) with the odds written as one number (odds of 1:4 would be 1 / 4).",
           answer=lambda: __import__("appraisal.plausibility", fromlist=["ppv"]).ppv(1 / 10, power=0.8), digits=2,
           wrong=lambda: {
               round(__import__("appraisal.plausibility", fromlist=["ppv"]).ppv(1 / 10, power=0.8, bias=0.3), 2):
@@ -303,7 +304,7 @@ CHECKS: list[Check] = [
                   "That is for odds of 1:1; odds of 1:10 are 0.1.",
           }),
     Check("03", "03.f", "number",
-          "Use prior_needed(0.05, method='sellke').",
+          "Call prior_needed with the p-value in the question and the method it names (see its explanation above).",
           answer=lambda: __import__("appraisal.plausibility", fromlist=["prior_needed"]).prior_needed(
               0.05, method="sellke"), digits=2,
           wrong=lambda: {
