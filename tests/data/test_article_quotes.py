@@ -90,3 +90,20 @@ def test_article_says_columns_never_state_relief_the_article_does_not_claim(sent
     m3 = _read("mechanism_checks.csv").set_index("check_id").loc["M3"]
     assert "temporary relief" in m3["article_says"]
     assert "explains relief sustained" not in m3["article_says"]
+
+
+def test_every_article_says_statement_in_data_carries_a_sentence_id():
+    # Any row of a data table whose text says what "the article/page says (claims, calls, states, promises)" must
+    # name the sentence: a sentence-id column with a value, or an "(sN)" marker in the same cell.
+    from appraisal.paths import data_dir
+
+    says = re.compile(r"\b(article|page)\b (itself )?(says|claims|calls|states|promises)\b", re.I)
+    problems = []
+    for path in sorted(data_dir().glob("*.csv")):
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        id_columns = [c for c in table.columns if c.startswith("sentence_id")]
+        for index, row in table.iterrows():
+            for column, value in row.items():
+                if says.search(value) and "(s" not in value and not any(row[c] for c in id_columns):
+                    problems.append(f"{path.name} row {index} column {column}")
+    assert not problems, problems
