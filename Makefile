@@ -11,13 +11,14 @@ PORT   ?= 8888
 LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: help setup lab test test-fast lint check notebooks exercises bench lock clean
+.PHONY: help setup lab test test-fast lint check notebooks exercises selfchecks binder-badge bench lock clean
 
 help:
 	@echo "make lab        set up (first time only) and open JupyterLab on the start notebook"
 	@echo "make test       set up and run every test: unit, data, notebooks (nbval), release check, lint"
 	@echo "make notebooks  re-execute lesson and solution notebooks in place (stores outputs)"
 	@echo "make exercises  regenerate exercises/ from solutions/"
+	@echo "make selfchecks recompute the lessons' self-check answers into data/selfchecks/"
 	@echo "make bench      timing benchmarks (not part of the tests)"
 	@echo "make clean      remove the virtual environment and caches"
 
@@ -57,6 +58,14 @@ notebooks: $(STAMP)
 
 exercises: $(STAMP)
 	$(BIN)/python -m coursekit release
+
+# Recompute every self-check answer (hashed) from the kit's data and functions; commit the diff.
+selfchecks: $(STAMP)
+	$(BIN)/python -m appraisal.selfcheck_answers
+
+# Rebuild the README's Binder badge from its BINDER_REPO line (fill that line in once, when the kit is published).
+binder-badge: $(STAMP)
+	$(BIN)/python tools/binder_badge.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_benchmarks.py

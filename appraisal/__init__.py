@@ -12,7 +12,8 @@ One module per idea:
 - ``confounding``: a seeded simulation of depression as a hidden path to pain relief.
 - ``appraise``: ``report()``, every text check at once on any article.
 - ``selfcheck``, ``sources``, ``plots``, ``checks``, ``paths``: self-checks, the source registry, figure style,
-  argument checks and data locations.
+  argument checks and data locations; ``selfcheck_answers`` recomputes the stored self-check answers.
+- ``display``: ``show_text_table(df)`` shows tables of sentences and reasons in full, wrapped rather than cut.
 """
 
 from appraisal.appraise import ArticleReport, report

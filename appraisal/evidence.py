@@ -75,9 +75,10 @@ DOWN_FACTORS: dict[str, int] = {
 #: Reasons to rate up and the most steps each allows [S102, S103].
 UP_FACTORS: dict[str, int] = {"large_effect": 2, "dose_response": 1, "plausible_confounding": 1}
 
-#: The kit's teaching rule: the weakest OCEBM level that can back a claim of each strength about a
-#: treatment's benefit. A direct causal claim needs a randomised comparison (level 2 or better); a
-#: conditional causal one ("may", "has shown promise") at least a controlled comparison (level 3).
+#: The kit's rule of thumb, as levels: the weakest OCEBM level that can back a claim of each strength about a
+#: treatment's benefit. A direct causal claim needs level 2 or better: a randomised comparison, or the exception,
+#: an observational study with a dramatic effect, which OCEBM can place at level 2 (and GRADE can rate up);
+#: a conditional causal one ("may", "has shown promise") needs at least a controlled comparison (level 3).
 REQUIRED_LEVEL: dict[str, int | None] = {
     "direct_causal": 2,
     "conditional_causal": 3,

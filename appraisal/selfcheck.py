@@ -8,7 +8,8 @@ form, with hints for the usual wrong answers. In a notebook::
     check("00.a", n_sentences)      # prints "right" or what kind of wrong, with a hint
     check.progress()                # prints which checks passed so far
 
-Authors add a check with :func:`add_check` (in a script, never in the notebook).
+Authors add a check in ``appraisal/selfcheck_answers.py`` (its answer computed, never typed) and run
+``make selfchecks``; :func:`add_check` stores one check by hand (used by tests).
 """
 
 from __future__ import annotations

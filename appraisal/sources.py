@@ -45,18 +45,32 @@ def references(ids: list[str] | str) -> pd.DataFrame:
     rows = []
     for source_id in wanted:
         row = registry.loc[source_id]
-        authors = row["authors"] if isinstance(row["authors"], str) else "Authors not recorded"
-        year = "" if pd.isna(row["year"]) else f" ({int(row['year'])})"
-        link = (
-            f"https://doi.org/{row['doi']}"
-            if isinstance(row["doi"], str)
-            else f"https://pubmed.ncbi.nlm.nih.gov/{row['pmid']}/"
-            if isinstance(row["pmid"], str)
-            else row["url"]
-        )
-        rows.append({"id": source_id, "reference": f"{authors}{year}. {row['title']}. {row['journal']}.",
-                     "link": link})
+        rows.append({"id": source_id, "reference": _citation(row), "link": _link(row)})
     return pd.DataFrame(rows, columns=["id", "reference", "link"])
+
+
+def _text(value: object) -> str:
+    """A registry cell as text; empty for a missing value (never 'nan')."""
+    return "" if value is None or pd.isna(value) else str(value).strip()
+
+
+def _citation(row: pd.Series) -> str:
+    """'Authors (year). Title. Journal.' with missing parts left out and no doubled full stops."""
+    authors = _text(row["authors"]) or "Authors not recorded"
+    year = _text(row["year"])
+    year = f" ({int(float(year))})" if year else ""
+    parts = [f"{authors}{year}"] + [_text(row[c]) for c in ("title", "journal")]
+    return " ".join(part if part.endswith((".", "?", "!")) else f"{part}." for part in parts if part)
+
+
+def _link(row: pd.Series) -> str:
+    """The best link: the DOI, else PubMed, else the recorded address; empty when there is none."""
+    doi, pmid, url = _text(row["doi"]), _text(row["pmid"]), _text(row["url"])
+    if doi:
+        return f"https://doi.org/{doi}"
+    if pmid:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
+    return url
 
 
 def reference_list(ids: list[str] | str) -> str:
@@ -67,5 +81,8 @@ def reference_list(ids: list[str] | str) -> str:
     table = references(ids)
     if table.empty:
         return "_No sources are cited here._\n"
-    lines = [f"- **[{row.id}]** {row.reference} <{row.link}>" for row in table.itertuples(index=False)]
+    lines = [
+        f"- **[{row.id}]** {row.reference} " + (f"<{row.link}>" if row.link else "_(no link: see data/sources.csv)_")
+        for row in table.itertuples(index=False)
+    ]
     return "\n".join(lines) + "\n"

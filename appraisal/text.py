@@ -197,13 +197,13 @@ def to_markdown(table: pd.DataFrame, show_ids: bool = True) -> str:
         if row.kind == "heading":
             lines.append(f"\n\n#### {row.text}{tag}\n")
         elif row.kind in {"title", "subheading", "link"} or (row.kind == "question" and row.paragraph != paragraph):
-            lines.append(f"\n**{row.text}**{tag}\n")
+            lines.append(f"\n\n**{row.text}**{tag}\n\n")  # a blank line on each side: its own paragraph
         else:
             if row.paragraph != paragraph:
-                lines.append("\n")
+                lines.append("\n\n")
             lines.append(f"{row.text}{tag} ")
         paragraph = row.paragraph
-    return "".join(lines).strip() + "\n"
+    return re.sub(r"\n{3,}", "\n\n", "".join(lines)).strip() + "\n"
 
 
 def _starts_sentence(after: str) -> bool:

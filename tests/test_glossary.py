@@ -76,3 +76,49 @@ def test_glossary_notebook_is_up_to_date():
     )
     stale = [t for t in GLOSSARY["term"] if f"**{t}**" not in shown]
     assert not stale, f"notebooks/glossary.ipynb is stale (run `make notebooks`); it lacks: {stale[:5]}"
+
+
+# Bold used for something other than a term: the bullet labels of "How the kit works" in lesson 00, the word "bold"
+# itself, claim-type names, and marker words highlighted inside a quotation in lesson 01.
+NOT_TERMS = {"lessons", "self-checks", "graded exercises", "terms", "bold", "efficacy", "source",
+             "may", "considerable promise", "burden"}
+
+
+def _bold_terms(path: Path) -> set[str]:
+    """Bolded phrases in a lesson's markdown that read as terms, not labels (ids, 'Try it', 'Time:', sentences)."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    found = set()
+    for cell in cells:
+        if cell["cell_type"] != "markdown":
+            continue
+        for phrase in re.findall(r"\*\*([^*\n]+?)\*\*", "".join(cell["source"])):
+            phrase = phrase.strip()
+            if (re.fullmatch(r"\d\d\.\w+|\[S\d+\]", phrase) or phrase[-1] in ".:?!" or phrase[0] in "\"'“‘"
+                    or re.match(r"(Self-check|Try it|Misconception|Next|Time|You need)\b", phrase)):
+                continue
+            found.add(phrase)
+    return found
+
+
+def _glossary_forms() -> set[str]:
+    forms = set()
+    for term in GLOSSARY["term"]:
+        forms.add(_normal(term))
+        forms.add(_normal(re.sub(r"\s*\([^)]*\)$", "", term)))
+    return forms
+
+
+def test_bold_phrase_parser_skips_labels():
+    assert re.fullmatch(r"\d\d\.\w+", "03.a")
+    text = "**03.1** x **Try it.** y **You need:** z **odds** w"
+    phrases = [p for p in re.findall(r"\*\*([^*\n]+?)\*\*", text)]
+    assert phrases == ["03.1", "Try it.", "You need:", "odds"]
+
+
+@pytest.mark.parametrize("path", list(LESSONS.values()), ids=lambda p: p.name)
+def test_every_bolded_term_in_a_lesson_is_in_the_glossary(path):
+    forms = _glossary_forms()
+    missing = sorted(t for t in _bold_terms(path)
+                     if _normal(t) not in forms and _normal(re.sub(r"\s*\([^)]*\)$", "", t)) not in forms
+                     and _normal(t) not in NOT_TERMS)
+    assert not missing, f"bolded in {path.name} but not in data/glossary.csv: {missing}"

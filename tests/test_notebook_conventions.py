@@ -96,3 +96,77 @@ def test_notebooks_are_executed_in_order(path):
     counts = [c.get("execution_count") for c in _cells(path) if c["cell_type"] == "code"]
     assert None not in counts, "some code cells were not executed: run `make notebooks`"
     assert counts == list(range(1, len(counts) + 1)), "cells were run out of order: Restart and Run All"
+
+
+def _outputs_text(cell: dict) -> str:
+    parts = []
+    for output in cell.get("outputs", []):
+        parts.append("".join(output.get("text", "")))
+        for value in output.get("data", {}).values():
+            parts.append("".join(value) if isinstance(value, list) else str(value))
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_lesson_says_what_you_need(path):
+    assert "**You need:**" in _source(_cells(path)[0]), "add a '**You need:** ...' line beside the time"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_lessons_name_other_lessons_as_notebooks_not_modules(path):
+    text = "\n".join(_source(c) for c in _cells(path) if c["cell_type"] == "markdown")
+    assert not re.search(r"\b[Mm]odules? \d", text), "call the lessons 'notebook 01' etc., as the others do"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_shipped_lessons_never_show_a_self_check_as_passed(path):
+    lines = [line for cell in _cells(path) for line in _outputs_text(cell).splitlines()
+             if line.startswith("Self-checks passed:")]
+    passed = [line for line in lines if not line.startswith("Self-checks passed: 0 of")]
+    assert not passed, f"a stored output shows a self-check already answered: {passed[:2]}"
+    ticks = [line for cell in _cells(path) for line in _outputs_text(cell).splitlines() if line.startswith("✓")]
+    assert not ticks, f"a stored output shows a right answer: {ticks[:2]}"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_self_checks_appear_in_order(path):
+    asked = [m for c in _cells(path) if c["cell_type"] == "code"
+             for m in re.findall(r"""check\(\s*["'](\d\d\.[a-z])["']""", _source(c))]
+    assert asked == sorted(asked), f"self-checks asked out of order: {asked}"
+    assert len(asked) == len(set(asked)), f"a self-check is asked twice: {asked}"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_no_reference_list_or_output_shows_nan_or_none_for_a_link_or_name(path):
+    bad = []
+    for index, cell in enumerate(_cells(path)):
+        text = _outputs_text(cell)
+        if re.search(r"<nan>|<None>|<NaN>|\bet al\.\.|^- \*\*\[S\d+\]\*\* (nan|None)\b", text, flags=re.M):
+            bad.append(index)
+    assert not bad, f"cells {bad} show nan/None where a link or name should be, or 'et al..'"
+
+
+# Cells owned by another change (issue 11 rewrites lesson 01's "How good are the rules?" section); remove the entry
+# once that cell ends with show_text_table(...). The test fails while a listed cell is fine, to keep this list short.
+TRUNCATION_KNOWN = {("01-hype-detection.ipynb", 'report.errors[["sentence", "label", "predicted", "rule"]].head(8)')}
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_no_stored_table_cuts_a_text_cell(path):
+    cut, known_fine = [], []
+    for index, cell in enumerate(_cells(path)):
+        last_line = (_source(cell).strip().splitlines() or [""])[-1]
+        if (path.name, last_line) in TRUNCATION_KNOWN:
+            known_fine.append(index)
+            continue
+        for output in cell.get("outputs", []):
+            html = "".join(output.get("data", {}).get("text/html", ""))
+            cells = re.findall(r"<td[^>]*>(.*?)</td>", html, flags=re.S)
+            if any(c.rstrip().endswith("...") for c in cells):
+                cut.append(index)
+    for index in known_fine:
+        html = "".join("".join(o.get("data", {}).get("text/html", "")) for o in _cells(path)[index].get("outputs", []))
+        assert any(c.rstrip().endswith("...") for c in re.findall(r"<td[^>]*>(.*?)</td>", html, flags=re.S)), (
+            f"cell {index} is listed in TRUNCATION_KNOWN but no longer cuts text: remove it from the list")
+    assert not cut, (f"cells {sorted(set(cut))} show a table whose text is cut at pandas' column width: "
+                     "end the cell with appraisal.display.show_text_table(...)")

@@ -177,3 +177,17 @@ def test_to_markdown_rejects_other_tables():
 
     with pytest.raises(ValueError, match="missing columns"):
         to_markdown(pd.DataFrame({"text": ["a"]}))
+
+
+def test_to_markdown_puts_subheadings_and_questions_in_their_own_paragraphs():
+    # In Markdown a single newline does not end a paragraph: a bold sub-heading or FAQ question that follows a
+    # sentence with only one newline is glued onto that sentence's paragraph.
+    from appraisal import load_article
+    from appraisal.text import to_markdown
+
+    text = to_markdown(load_article())
+    for bold in ["**1. Rapid and Sustained Relief**", "**2. Non-Systemic Approach**",
+                 "**2. Are there any side effects of electroconvulsive therapy?**"]:
+        at = text.index(bold)
+        assert text[at - 2:at] == "\n\n", f"{bold} is not preceded by a blank line"
+    assert "\n\n\n" not in text

@@ -1,4 +1,4 @@
-"""The case-study article is stored exactly as published, with its provenance."""
+"""The case-study article is stored unedited, as saved in the stored copy, with its provenance."""
 
 import hashlib
 import json
@@ -8,7 +8,7 @@ import pytest
 
 DATA = Path(__file__).parents[2] / "data"
 SHARED_COPY = Path(__file__).parents[3] / "shared" / "case-study" / "article.txt"
-# SHA-256 of the article as published (computed once from the shared case-study copy).
+# SHA-256 of the article as saved in the stored copy (computed once from the shared case-study copy).
 PUBLISHED_SHA256 = "c82ec7d2e52403834cb4093741f1aa5e7337dff82e4562a6d6953ef982ed3a3e"
 
 

@@ -141,3 +141,37 @@ def test_reference_list_gives_full_citations_as_markdown():
     assert lines[0].startswith("- **[S23]** Yoon IA; Galarneau D (2023).")
     assert "<https://doi.org/10.1111/papr.13268>" in lines[0]
     assert reference_list([]) == "_No sources are cited here._\n"
+
+
+def test_no_reference_shows_nan_none_or_a_doubled_full_stop():
+    registry = load_sources()
+    table = references(list(registry.index))
+    bad = table[table["reference"].str.contains(r"\bnan\b|\bNaN\b|\bNone\b|\.\.", regex=True)
+                | table["link"].str.contains(r"\bnan\b|\bNone\b", regex=True)]
+    assert bad.empty, f"references with nan/None/'..': {bad['id'].tolist()}"
+
+
+def test_a_missing_link_is_said_in_words_not_printed_as_nan():
+    from appraisal.sources import reference_list
+
+    # S38 has no DOI, PMID or address in the registry (a title seen only in a reference list).
+    line = reference_list(["S38"])
+    assert "<nan>" not in line and "<>" not in line
+    assert "no link" in line
+
+
+def test_link_prefers_doi_then_pubmed_then_address():
+    # S23 has a DOI (10.1111/papr.13268) and a PMID; S90 has only a PMID (30596410); S114 only an address.
+    table = references(["S23", "S90", "S114"]).set_index("id")
+    assert table.loc["S23", "link"] == "https://doi.org/10.1111/papr.13268"
+    assert table.loc["S90", "link"] == "https://pubmed.ncbi.nlm.nih.gov/30596410/"
+    assert table.loc["S114", "link"] == "https://www.healthnewsreview.org/about-us/review-criteria/"
+
+
+def test_document_sharing_mirrors_are_declared_in_the_row():
+    registry = load_sources()
+    mirrors = registry[registry["url"].fillna("").str.contains("studylib|scribd|coek.info|docobook|nomedicalcare",
+                                                               regex=True)]
+    undeclared = [i for i, text in mirrors["supports"].items()
+                  if not re.search(r"cop(y|ies)|mirror", text)]
+    assert not undeclared, f"rows linking to a document-sharing copy without saying so: {undeclared}"
