@@ -44,7 +44,9 @@ __all__ = [
     "CAUSAL_CUES",
     "FRAME_CUES",
     "HEDGES_BEFORE_VERB",
+    "CONVENTIONS",
     "HEDGES_ANYWHERE",
+    "WEAK_ASSOCIATION_CUES",
     "MAX_SENTENCE_CHARS",
     "NOT_CUES",
     "STRENGTH_LEVELS",
@@ -74,13 +76,15 @@ NOT_CUES: Final = cue_patterns(_FILE, "not_cue")
 FRAME_CUES: Final = tuple(
     (name, kind.removeprefix("frame: "), pattern)
     for kind in ("frame: negation", "frame: negation (whole clause)", "frame: open question", "frame: aim or method",
-                 "frame: call for research")
+                 "frame: call for research", "frame: recommendation", "frame: recommendation (whole clause)")
     for name, pattern in cue_patterns(_FILE, kind)
 )
 #: Causal cues: a claim that one thing changes another. Hedged -> conditional_causal, else direct_causal.
 CAUSAL_CUES: Final = cue_patterns(_FILE, "causal")
 #: Association cues: a relation without a causal direction -> correlational.
 ASSOCIATION_CUES: Final = cue_patterns(_FILE, "association")
+#: Weak association cues ("compared with"): correlational only when the sentence has no other cue at all.
+WEAK_ASSOCIATION_CUES: Final = cue_patterns(_FILE, "weak association")
 #: Hedges that soften a causal word coming after them in the same clause ("may reduce", "appears to improve").
 HEDGES_BEFORE_VERB: Final = cue_patterns(_FILE, "hedge before verb")
 #: Hedges that soften every causal word of the sentence ("The results suggest ...", "One theory is ...").
@@ -134,7 +138,7 @@ class StrengthExplanation:
 
 @dataclass(frozen=True)
 class _Cue:
-    kind: str  # "causal" or "association"
+    kind: str  # "causal", "association" or "weak" (a weak association)
     name: str
     start: int
     end: int
@@ -152,6 +156,7 @@ class _Frame:
 _NOT_CUES = tuple((name, re.compile(p)) for name, p in NOT_CUES)
 _CAUSAL = tuple((name, re.compile(p)) for name, p in CAUSAL_CUES)
 _ASSOCIATION = tuple((name, re.compile(p)) for name, p in ASSOCIATION_CUES)
+_WEAK = tuple((name, re.compile(p)) for name, p in WEAK_ASSOCIATION_CUES)
 _HEDGES_BEFORE = tuple((name, re.compile(p)) for name, p in HEDGES_BEFORE_VERB)
 _HEDGES_ANYWHERE = tuple((name, re.compile(p)) for name, p in HEDGES_ANYWHERE)
 _FRAMES = tuple((name, kind, re.compile(p)) for name, kind, p in FRAME_CUES)
@@ -219,8 +224,8 @@ def _find_frames(text: str, bounds: list[int], blocked: list[tuple[int, int]]) -
             clause = _clause_of(m.start(), bounds)
             end = bounds[clause]
             start = m.start()
-            if kind == "negation (whole clause)":  # "relieved pain no better than sham": the whole clause
-                kind, start = "negation", (bounds[clause - 1] if clause else 0)
+            if kind.endswith(" (whole clause)"):  # "relieved pain no better than sham": the whole clause
+                kind, start = kind.removesuffix(" (whole clause)"), (bounds[clause - 1] if clause else 0)
             if kind == "aim or method":
                 finding = _FINDING_VERB.search(text, m.end(), end)
                 if finding:
@@ -232,7 +237,7 @@ def _find_frames(text: str, bounds: list[int], blocked: list[tuple[int, int]]) -
 def _find_cues(text: str, blocked: list[tuple[int, int]]) -> list[_Cue]:
     taken = list(blocked)
     cues = []
-    for kind, catalogue in (("association", _ASSOCIATION), ("causal", _CAUSAL)):
+    for kind, catalogue in (("association", _ASSOCIATION), ("causal", _CAUSAL), ("weak", _WEAK)):
         for name, pattern in catalogue:
             for m in pattern.finditer(text):
                 start, end = _span(m, "c")
@@ -265,7 +270,7 @@ def _negation_before(text: str, cue: _Cue, clause_start: int, blocked: list[tupl
     return None
 
 
-def _explain(sentence: str) -> StrengthExplanation:
+def _explain(sentence: str, convention: str = "kit") -> StrengthExplanation:
     text = _normalise(sentence)
     if not _looks_english(text):
         return StrengthExplanation("none", "not English text (the rules read English only)")
@@ -291,6 +296,8 @@ def _explain(sentence: str) -> StrengthExplanation:
     )
     # "shows promise for treating": the promise hedges the causal words after it.
     hedges_before = sorted(hedges_before + [(c.start, c.text) for c in cues if c.name in _PROMISE])
+    if convention == "yu2019":  # "can" reads as ability, not as a hedge
+        hedges_before = [(start, h) for start, h in hedges_before if h != "can"]
     hedge_anywhere = next(
         (m.group(0) for _n, p in _HEDGES_ANYWHERE for m in p.finditer(text)
          if not _overlaps(*m.span(), cue_spans + blocked)),
@@ -304,15 +311,18 @@ def _explain(sentence: str) -> StrengthExplanation:
     for cue in cues:
         clause = _clause_of(cue.start, bounds)
         frame = next((f for f in frames if f.start <= cue.start < f.end), None)
-        if frame is not None:
+        keep_denied = convention == "yu2019"  # Yu et al. label a denied relation with the relation's level
+        if frame is not None and not (frame.kind == "negation" and keep_denied):
             if frame.kind == "negation":
                 negated.append((frame.text, cue))
             else:
                 framed.append((frame, cue))
             continue
-        negation = _negation_before(text, cue, clause_starts[clause], blocked)
+        negation = None if keep_denied else _negation_before(text, cue, clause_starts[clause], blocked)
         if negation is not None:
             negated.append((negation, cue))
+            continue
+        if cue.kind == "weak":
             continue
         if cue.kind == "association":
             hedge = next((h for s, h in reversed(hedges_before) if clause_starts[clause] <= s < cue.start), None)
@@ -337,6 +347,9 @@ def _explain(sentence: str) -> StrengthExplanation:
         else:
             active.append(("direct_causal", "causal verb", (cue.text,)))
 
+    weak = [c for c in cues if c.kind == "weak"]
+    if weak and len(weak) == len(cues):  # "compared with" alone: the sentence sets two groups side by side
+        active.append(("correlational", "comparison", (weak[0].text,)))
     if active:
         best = max(_LEVEL_RANK[level] for level, _r, _w in active)
         level, rule, words = next(a for a in active if _LEVEL_RANK[a[0]] == best)
@@ -361,27 +374,39 @@ def _governs(text: str, association: _Cue, cue: _Cue, bounds: list[int]) -> bool
     return "," not in between and len(_WORD.findall(between)) <= _ASSOCIATION_REACH
 
 
-def explain_strength(sentence: str) -> StrengthExplanation:
+#: Labelling conventions: ``"kit"`` (the kit's own) and ``"yu2019"`` (as Yu, Li & Wang's annotators label).
+CONVENTIONS: Final = ("kit", "yu2019")
+
+
+def explain_strength(sentence: str, convention: str = "kit") -> StrengthExplanation:
     """Rate one sentence and say why: the level, the rule that decided, and the deciding words.
 
-    Raises TypeError for a non-string, ValueError for an empty sentence or one longer than
-    ``MAX_SENTENCE_CHARS`` (a whole document: split it first). Text that is not English gets ``none``.
+    ``convention="kit"`` (the default) rates a denied relation ("did not reduce", "was not associated with") as
+    ``none`` and reads "can" as the mildest hedge. ``convention="yu2019"`` follows how the external corpus of Yu, Li
+    & Wang 2019 [S127] is labelled: a denied relation keeps the level of the relation it denies, and "can" states
+    an ability, not a hedge. Raises TypeError for a non-string, ValueError for an empty sentence, one longer than
+    ``MAX_SENTENCE_CHARS`` (a whole document: split it first) or an unknown convention. Text that is not English
+    gets ``none``.
     """
-    return _explain(_check_sentence(sentence))
+    if convention not in CONVENTIONS:
+        raise ValueError(f"convention must be one of {CONVENTIONS}, not {convention!r}.")
+    return _explain(_check_sentence(sentence), convention)
 
 
-def claim_strength(sentence: str) -> str:
-    """The claim strength of one sentence: one of ``STRENGTH_LEVELS``.
+def claim_strength(sentence: str, convention: str = "kit") -> str:
+    """The claim strength of one sentence: one of ``STRENGTH_LEVELS`` (see ``explain_strength`` for ``convention``).
 
-    Any English sentence works; text in another language is rated ``none`` (the rules read English cue words only,
-    so they find no claim), without an error. Raises TypeError if ``sentence`` is not a string, and ValueError if
-    it is empty or only white space, or longer than ``MAX_SENTENCE_CHARS`` characters (for example a 5 MB string:
-    it is refused at once, with a message saying to split it into sentences first).
+    How good is it? On the kit's own held-out sentences, and on 918 expert-labelled sentences written by others
+    (Yu, Li & Wang 2019 [S127]): see ``data/claim_strength_validation.csv`` and ``bench/claim_strength_validation.py``;
+    the figures are in ``data/README.md``. Any English sentence works; text in another language is rated ``none``
+    without an error. Raises TypeError if ``sentence`` is not a string, and ValueError if it is empty or only white
+    space, or longer than ``MAX_SENTENCE_CHARS`` characters (it is refused at once, with a message saying to split
+    it into sentences first).
     """
-    return explain_strength(sentence).label
+    return explain_strength(sentence, convention).label
 
 
-def add_strength(table: pd.DataFrame, text_column: str = "text") -> pd.DataFrame:
+def add_strength(table: pd.DataFrame, text_column: str = "text", convention: str = "kit") -> pd.DataFrame:
     """A copy of ``table`` with two new columns: ``strength`` (the level) and ``strength_rule`` (the deciding rule).
 
     Each distinct sentence is rated once, so repeated sentences cost nothing. Raises KeyError if the column is
@@ -397,7 +422,7 @@ def add_strength(table: pd.DataFrame, text_column: str = "text") -> pd.DataFrame
         if isinstance(value, str) and value in results:
             continue
         try:
-            results[value] = explain_strength(value)
+            results[value] = explain_strength(value, convention)
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"Column {text_column!r}, row {index!r}: {exc}") from None
     out = table.copy()

@@ -27,7 +27,9 @@ from appraisal.paths import data_path, kit_root
 __all__ = [
     "EXAMPLE_COLUMNS",
     "EXTERNAL_DIR_ENV",
+    "HELD_OUT_ARTICLES",
     "REPORT_FIGURE_COLUMNS",
+    "STAGES",
     "VALIDATION_COLUMNS",
     "StrengthReport",
     "bootstrap_macro_f1",
@@ -50,7 +52,7 @@ EXTERNAL_DIR_ENV: Final = "HYPE_KIT_EXTERNAL"
 VALIDATION_COLUMNS: Final = ("measured", "kit_version", "dataset", "n", "level", "precision", "recall", "f1",
                              "support", "accuracy", "macro_f1", "ci_low", "ci_high")
 #: Columns of ``data/report_claim_figures.csv`` (report()'s candidate claims against the practice keys).
-REPORT_FIGURE_COLUMNS: Final = ("measured", "kit_version", "article_id", "held_out", "sentences", "flagged",
+REPORT_FIGURE_COLUMNS: Final = ("measured", "kit_version", "stage", "article_id", "held_out", "sentences", "flagged",
                                 "key_claims", "key_found", "flagged_in_key", "precision", "recall")
 
 
@@ -149,9 +151,10 @@ def bootstrap_macro_f1(truth: pd.Series, predicted: pd.Series, n_boot: int = 200
     return float(low), float(high)
 
 
-def evaluate_strength(examples: pd.DataFrame, split: str = "heldout") -> StrengthReport:
+def evaluate_strength(examples: pd.DataFrame, split: str = "heldout", convention: str = "kit") -> StrengthReport:
     """Compare ``claim_strength`` with the hand labels of one split (``"train"``, ``"heldout"`` or ``"all"``).
 
+    ``convention`` is passed to ``claims.explain_strength`` (``"yu2019"`` for the external corpus's labelling).
     ``examples`` needs the columns ``sentence`` and ``label`` (and ``split`` unless ``split="all"``). Raises
     ValueError if the split has no rows or a label is not a level.
     """
@@ -168,7 +171,7 @@ def evaluate_strength(examples: pd.DataFrame, split: str = "heldout") -> Strengt
     bad = sorted(set(rows["label"]) - set(STRENGTH_LEVELS))
     if bad:
         raise ValueError(f"evaluate_strength(): labels {bad} are not among {STRENGTH_LEVELS}.")
-    rated = add_strength(rows, text_column="sentence").rename(columns={"strength": "predicted",
+    rated = add_strength(rows, text_column="sentence", convention=convention).rename(columns={"strength": "predicted",
                                                                        "strength_rule": "rule"})
     accuracy, macro_f1, per_class, confusion = strength_metrics(rated["label"], rated["predicted"])
     keep = [c for c in ("example_id", "sentence", "label", "predicted", "rule", "style", "note") if c in rated.columns]
@@ -203,18 +206,20 @@ def validation_table(n_boot: int = 2000, seed: int = 11, measured: str = "", kit
     """Internal (kit held-out) and external (Yu 2019 slice, when present) evaluation, one row per set and level.
 
     Columns ``VALIDATION_COLUMNS``; the row with ``level == "all"`` holds accuracy, macro-F1 and its bootstrap
-    interval. ``external`` defaults to :func:`load_external_slice`; without it only the internal rows are returned.
+    interval. The slice is scored twice: with the kit's labelling convention, and with the convention of its own
+    annotators (``convention="yu2019"``). ``external`` defaults to :func:`load_external_slice`; without it only the
+    internal rows are returned.
     """
-    sets = {"kit held-out": evaluate_strength(load_strength_examples(), "heldout")}
+    examples = load_strength_examples()
+    sets = {"kit held-out": (examples[examples["split"] == "heldout"], "kit")}
     external = load_external_slice() if external is None else external
     if external is not None:
-        sets["Yu 2019 dev slice"] = evaluate_strength(external, "all")
+        sets["Yu 2019 dev slice"] = (external, "kit")
+        sets["Yu 2019 dev slice, Yu's convention"] = (external, "yu2019")
     rows = []
-    for name, rep in sets.items():
-        source = load_strength_examples() if name == "kit held-out" else external
-        assert source is not None
-        subset = source[source["split"] == "heldout"] if name == "kit held-out" else source
-        predicted = add_strength(subset, text_column="sentence")["strength"]
+    for name, (subset, convention) in sets.items():
+        rep = evaluate_strength(subset, "all", convention=convention)
+        predicted = add_strength(subset, text_column="sentence", convention=convention)["strength"]
         low, high = bootstrap_macro_f1(subset["label"], predicted, n_boot=n_boot, seed=seed)
         for lv, r in rep.per_class.iterrows():
             rows.append({"dataset": name, "n": rep.n, "level": lv, "precision": r["precision"], "recall": r["recall"],
@@ -256,7 +261,11 @@ def report_recall(article: str | os.PathLike[str], key: pd.DataFrame) -> dict[st
 HELD_OUT_ARTICLES: Final = ("nasal-spray-trial", "blood-sugar-supplement")
 
 
-def report_figures(measured: str = "", kit_version: str = "") -> pd.DataFrame:
+#: ``stage`` of the stored report() figures: measured before any rule changed (commit 8f08cc1), or with the rules now.
+STAGES: Final = ("before rule changes", "current")
+
+
+def report_figures(measured: str = "", kit_version: str = "", stage: str = "current") -> pd.DataFrame:
     """``report_recall`` for every practice article of ``data/practice/index.csv`` (columns REPORT_FIGURE_COLUMNS)."""
     index = pd.read_csv(data_path("practice", "index.csv"), dtype=str, keep_default_na=False)
     rows = []
@@ -265,11 +274,11 @@ def report_figures(measured: str = "", kit_version: str = "") -> pd.DataFrame:
         figures = report_recall(data_path("practice", article.file), key)
         rows.append({"article_id": article.article_id, "held_out": article.article_id in HELD_OUT_ARTICLES,
                      **figures})
-    table = pd.DataFrame(rows).assign(measured=measured, kit_version=kit_version)
+    table = pd.DataFrame(rows).assign(measured=measured, kit_version=kit_version, stage=stage)
     return table.reindex(columns=list(REPORT_FIGURE_COLUMNS))
 
 
 def load_report_figures() -> pd.DataFrame:
-    """The figures stored by the bench in ``data/report_claim_figures.csv``."""
+    """The figures stored by the bench in ``data/report_claim_figures.csv`` (both ``STAGES``)."""
     return pd.read_csv(data_path("report_claim_figures.csv"),
-                       dtype={"measured": str, "kit_version": str, "article_id": str})
+                       dtype={"measured": str, "kit_version": str, "stage": str, "article_id": str})
