@@ -34,7 +34,7 @@ CUE_FILES: Final[dict[str, tuple[str, ...]]] = {
     "claim_strength_cues": (
         "fragment", "not_cue", "frame: negation", "frame: negation (whole clause)", "frame: open question",
         "frame: aim or method", "frame: call for research", "frame: recommendation",
-        "frame: recommendation (whole clause)", "causal", "association", "weak association",
+        "frame: recommendation (whole clause)", "causal", "association", "difference", "weak association",
         "hedge before verb", "hedge anywhere", "negation", "negation gap", "any before", "clause break", "finding verb",
         "english words", "foreign words",
     ),

@@ -55,13 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     table = validation_table(n_boot=args.n_boot, measured=today, kit_version=version, external=external)
     overall = table[table["level"] == "all"]
     for row in overall.itertuples(index=False):
-        print(f"  {row.dataset:<20} n={row.n:<5} accuracy {row.accuracy:.3f}   macro-F1 {row.macro_f1:.3f} "
+        print(f"  {row.dataset:<36} n={row.n:<5} accuracy {row.accuracy:.3f}   macro-F1 {row.macro_f1:.3f} "
               f"(95% bootstrap interval {row.ci_low:.3f} to {row.ci_high:.3f}, {args.n_boot} resamples)")
-    per_level = table[table["level"] != "all"].pivot(index="level", columns="dataset",
-                                                     values=["precision", "recall", "f1"])
-    print("\n  Per level (precision, recall, F1):")
-    print(per_level.reindex(["none", "correlational", "conditional_causal", "direct_causal"]).round(3)
-          .to_string().replace("\n", "\n  "))
+    per_level = table[table["level"] != "all"].set_index(["dataset", "level"])[["precision", "recall", "f1", "support"]]
+    print("\n  Per level:")
+    print("  " + per_level.round(3).to_string().replace("\n", "\n  "))
     sets = {"kit held-out": evaluate_strength(load_strength_examples(), "heldout")}
     if external is not None:
         sets["Yu 2019 dev slice"] = evaluate_strength(external, "all")

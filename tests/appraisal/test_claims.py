@@ -159,3 +159,35 @@ def test_a_whole_document_is_refused_at_once():
 )
 def test_text_that_is_not_english_is_none(sentence):
     assert claim_strength(sentence) == "none"
+
+
+# Causes of error found on text written by others (see bench/claim_strength_validation.py); sentences written here.
+@pytest.mark.parametrize(
+    ("sentence", "level"),
+    [
+        ("Cholesterol was higher in farmers than in office workers.", "correlational"),
+        ("Recovery times differed between the two hospitals.", "correlational"),
+        ("Admissions rose sharply during the flu season.", "correlational"),
+        ("The relationship between noise and blood pressure was weak.", "correlational"),
+        ("Low hand-grip strength is a risk factor for disability.", "correlational"),
+        ("Doctors should offer the test to all smokers.", "none"),
+        ("Efforts to improve diet in schools are badly needed.", "none"),
+        ("A blood test may help doctors identify early kidney damage.", "none"),
+        ("The outbreak was driven by contaminated water.", "direct_causal"),
+        ("The fall in deaths was caused by the new vaccine.", "direct_causal"),
+        ("Recovery was quicker with the splint compared with a plaster cast.", "correlational"),
+        ("Compared with a plaster cast, the splint did not speed up recovery.", "none"),
+    ],
+)
+def test_rules_found_on_external_text(sentence, level):
+    assert claim_strength(sentence) == level, explain_strength(sentence)
+
+
+def test_the_two_conventions_differ_only_on_denials_and_can():
+    assert claim_strength("The pill did not improve sleep.") == "none"
+    assert claim_strength("The pill did not improve sleep.", convention="yu2019") == "direct_causal"
+    assert claim_strength("Exercise can reduce back pain.") == "conditional_causal"
+    assert claim_strength("Exercise can reduce back pain.", convention="yu2019") == "direct_causal"
+    assert claim_strength("Exercise may reduce back pain.", convention="yu2019") == "conditional_causal"
+    with pytest.raises(ValueError, match="convention"):
+        claim_strength("Exercise may reduce back pain.", convention="strict")
