@@ -177,6 +177,10 @@ def test_text_that_is_not_english_is_none(sentence):
         ("The fall in deaths was caused by the new vaccine.", "direct_causal"),
         ("Recovery was quicker with the splint compared with a plaster cast.", "correlational"),
         ("Compared with a plaster cast, the splint did not speed up recovery.", "none"),
+        ("Vitamin B12 levels were lower among strict vegans.", "correlational"),
+        ("The doctors listed the common causes in children.", "none"),
+        ("The transplant was successful in most recipients.", "none"),
+        ("Hearing loss may be an early and neglected marker of dementia.", "correlational"),
     ],
 )
 def test_rules_found_on_external_text(sentence, level):
