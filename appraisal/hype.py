@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from appraisal.paths import data_path
+from appraisal.lexicons import load_lexicon
 
 __all__ = [
     "CATEGORIES",
@@ -68,9 +68,11 @@ _APOSTROPHES = str.maketrans({"’": "'", "‘": "'"})
 
 
 def load_lexicons() -> pd.DataFrame:
-    """The kit's hype lexicon: columns ``term``, ``category``, ``rationale`` (one row per term)."""
-    table = pd.read_csv(data_path(*LEXICON_FILE), dtype=str, keep_default_na=False)
-    return _check_lexicons(table, "data/lexicons/hype_markers.csv")
+    """The kit's hype lexicon: columns ``term``, ``category``, ``rationale`` (one row per term).
+
+    Read by ``appraisal.lexicons.load_lexicon``, the one loader of every word list in ``data/lexicons/``.
+    """
+    return _check_lexicons(load_lexicon("hype_markers"), "data/lexicons/hype_markers.csv")
 
 
 def category_patterns(lexicons: pd.DataFrame | None = None) -> dict[str, re.Pattern[str]]:

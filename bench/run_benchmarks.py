@@ -5,8 +5,10 @@
 2. Text profiling: hype markers and claim strength over 1 MB of text (goal: under 2 s).
 3. Each simulation of lessons 02 and 03, with the lessons' own settings (goal: under 1 s each).
 4. The grader against nbgrader, when `bench/bench_grading.py` is present.
+5. Validation: claim strength on the kit's held-out set and on an external corpus, side by side, and report()'s
+   precision and recall on the practice articles (`bench/claim_strength_validation.py`).
 
-Usage: python bench/run_benchmarks.py [--repeats 5] [--only notebooks,text,simulations,grading] [--quick]
+Usage: python bench/run_benchmarks.py [--repeats 5] [--only validation,notebooks,text,simulations,grading] [--quick]
 """
 
 from __future__ import annotations
@@ -131,17 +133,28 @@ def bench_grading(quick: bool) -> None:
     module.main(args + (["--quick"] if quick else ["--n", "100"]))
 
 
+def bench_validation(quick: bool) -> None:
+    spec = importlib.util.spec_from_file_location("claim_strength_validation",
+                                                  ROOT / "bench" / "claim_strength_validation.py")
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    module.main(["--n-boot", "500" if quick else "2000"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--only", default="notebooks,text,simulations,grading")
+    parser.add_argument("--only", default="validation,notebooks,text,simulations,grading")
     parser.add_argument("--quick", action="store_true", help="fewer repeats and a smaller grading batch")
     args = parser.parse_args(argv)
     repeats = 2 if args.quick else args.repeats
     parts = {p.strip() for p in args.only.split(",")}
-    unknown = parts - {"notebooks", "text", "simulations", "grading"}
+    unknown = parts - {"validation", "notebooks", "text", "simulations", "grading"}
     if unknown:
         parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
+    if "validation" in parts:
+        bench_validation(args.quick)
     if "text" in parts:
         bench_text(repeats)
     if "simulations" in parts:

@@ -4,6 +4,10 @@ Recall (the share of a key's claims whose sentence the report flags) was measure
 knee-device 11/12, migraine-supplement 11/12, insomnia-app 7/12 (2/2 of its flawed claims), walking-group 7/11 (5/5
 of its flawed claims). The floors below leave room for small changes to the claim-strength rules. Some claim rules
 were written after reading these articles, so the figures are optimistic (see the module's docstring).
+
+The articles of ``HELD_OUT_ARTICLES`` were written after the rules and are not held to a floor: a floor would invite
+fitting the rules to them. Their figures are measured by ``bench/claim_strength_validation.py`` and stored in
+``data/report_claim_figures.csv`` (checked below against the report as it is now).
 """
 
 from pathlib import Path
@@ -26,6 +30,7 @@ from appraisal.appraise import (  # noqa: E402
     report,
 )
 from appraisal.claims import STRENGTH_LEVELS  # noqa: E402
+from appraisal.evaluation import HELD_OUT_ARTICLES, load_report_figures, report_recall  # noqa: E402
 from appraisal.paths import data_path  # noqa: E402
 from appraisal.text import ArticleError  # noqa: E402
 
@@ -33,6 +38,7 @@ PRACTICE = data_path("practice")
 INDEX = pd.read_csv(PRACTICE / "index.csv")
 HYPED = list(INDEX.loc[INDEX["calibration"] == "hyped", "article_id"])
 CALIBRATED = list(INDEX.loc[INDEX["calibration"] == "well calibrated", "article_id"])
+DEVELOPMENT = INDEX[~INDEX["article_id"].isin(HELD_OUT_ARTICLES)]
 RECALL_FLOOR = {"hyped": 0.8, "mixed": 0.5, "well calibrated": 0.5}
 
 
@@ -49,7 +55,7 @@ def rate(r: ArticleReport) -> float:
     return r.profile["markers"].sum() / r.words * 100
 
 
-@pytest.mark.parametrize("row", list(INDEX.itertuples(index=False)), ids=list(INDEX["article_id"]))
+@pytest.mark.parametrize("row", list(DEVELOPMENT.itertuples(index=False)), ids=list(DEVELOPMENT["article_id"]))
 def test_recall_of_planted_claims(reports, row):
     found = compare_with_key(reports[row.article_id], key(row.article_id))
     assert found["found"].mean() >= RECALL_FLOOR[row.calibration], found[~found["found"]]
@@ -207,3 +213,40 @@ def test_evidence_level_of_key_designs():
         evidence_level("horoscope")
     with pytest.raises(TypeError):
         evidence_level(None)
+
+
+def test_held_out_articles_are_in_the_index():
+    assert set(HELD_OUT_ARTICLES) <= set(INDEX["article_id"])
+
+
+def test_stored_report_figures_are_what_report_gives_now():
+    """If report() or the claim rules change, re-run bench/claim_strength_validation.py --store."""
+    stored = load_report_figures()
+    stored = stored[stored["stage"] == "current"].set_index("article_id")
+    assert set(stored.index) == set(INDEX["article_id"])
+    assert stored.loc[list(HELD_OUT_ARTICLES), "held_out"].all()
+    for article in INDEX.itertuples(index=False):
+        now = report_recall(PRACTICE / article.file, key(article.article_id))
+        assert stored.loc[article.article_id, "flagged"] == now["flagged"], article.article_id
+        assert stored.loc[article.article_id, "key_found"] == now["key_found"], article.article_id
+
+
+def test_report_recall_counts_by_hand():
+    """A three-sentence article and a two-claim key, counted by hand."""
+    text = "Tea Talk\n\nGreen tea cures colds. The shop opens at nine. Experts say tea is linked to calm.\n"
+    small_key = pd.DataFrame({"claim_id": ["P1", "P2"], "quote": ["Green tea cures colds", "The shop opens at nine"],
+                              "flaw": ["overstated_strength", "none"]})
+    figures = report_recall(text, small_key)
+    # Flagged: the cure claim and the linked-to sentence; the opening hour is not a claim.
+    assert figures["key_claims"] == 2 and figures["key_found"] == 1
+    assert figures["flagged_in_key"] == 1 and figures["precision"] == pytest.approx(1 / figures["flagged"])
+    assert figures["recall"] == pytest.approx(0.5)
+
+
+def test_figures_measured_before_the_rules_changed_are_kept():
+    """The held-out figure of lesson 04: measured before any rule changed, so the new articles could not shape them."""
+    before = load_report_figures()
+    before = before[before["stage"] == "before rule changes"].set_index("article_id")
+    assert set(before.index) == set(INDEX["article_id"])
+    assert (before["recall"] <= 1).all() and (before["precision"] <= 1).all()
+

@@ -3,8 +3,6 @@
 The sentences here are written for these tests and are not in data/claim_strength_examples.csv.
 """
 
-import math
-
 import pandas as pd
 import pytest
 
@@ -12,13 +10,9 @@ from appraisal.claims import (
     MAX_SENTENCE_CHARS,
     STRENGTH_LEVELS,
     StrengthExplanation,
-    StrengthReport,
-    _metrics,
     add_strength,
     claim_strength,
-    evaluate_strength,
     explain_strength,
-    load_strength_examples,
 )
 
 
@@ -167,61 +161,37 @@ def test_text_that_is_not_english_is_none(sentence):
     assert claim_strength(sentence) == "none"
 
 
-def test_metrics_on_a_hand_computed_example():
-    truth = pd.Series(["none", "none", "correlational", "conditional_causal", "direct_causal", "direct_causal"])
-    predicted = pd.Series(["none", "correlational", "correlational", "direct_causal", "direct_causal", "none"])
-    accuracy, macro_f1, per_class, confusion = _metrics(truth, predicted)
-    # Rows are the true labels, columns the predictions, counted by hand from the two lists above.
-    expected = pd.DataFrame(
-        [[1, 1, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1], [1, 0, 0, 1]],
-        index=pd.Index(STRENGTH_LEVELS, name="true"), columns=pd.Index(STRENGTH_LEVELS, name="predicted"),
-    )
-    pd.testing.assert_frame_equal(confusion, expected, check_dtype=False)
-    assert accuracy == pytest.approx(3 / 6)
-    # none: P = 1/2, R = 1/2; correlational: P = 1/2, R = 1; conditional: 0 and 0; direct: P = 1/2, R = 1/2.
-    assert per_class["precision"].tolist() == pytest.approx([0.5, 0.5, 0.0, 0.5])
-    assert per_class["recall"].tolist() == pytest.approx([0.5, 1.0, 0.0, 0.5])
-    assert per_class["f1"].tolist() == pytest.approx([0.5, 2 / 3, 0.0, 0.5])
-    assert per_class["support"].tolist() == [2, 1, 1, 2]
-    assert macro_f1 == pytest.approx((0.5 + 2 / 3 + 0.0 + 0.5) / 4)
+# Causes of error found on text written by others (see bench/claim_strength_validation.py); sentences written here.
+@pytest.mark.parametrize(
+    ("sentence", "level"),
+    [
+        ("Cholesterol was higher in farmers than in office workers.", "correlational"),
+        ("Recovery times differed between the two hospitals.", "correlational"),
+        ("Admissions rose sharply during the flu season.", "correlational"),
+        ("The relationship between noise and blood pressure was weak.", "correlational"),
+        ("Low hand-grip strength is a risk factor for disability.", "correlational"),
+        ("Doctors should offer the test to all smokers.", "none"),
+        ("Efforts to improve diet in schools are badly needed.", "none"),
+        ("A blood test may help doctors identify early kidney damage.", "none"),
+        ("The outbreak was driven by contaminated water.", "direct_causal"),
+        ("The fall in deaths was caused by the new vaccine.", "direct_causal"),
+        ("Recovery was quicker with the splint compared with a plaster cast.", "correlational"),
+        ("Compared with a plaster cast, the splint did not speed up recovery.", "none"),
+        ("Vitamin B12 levels were lower among strict vegans.", "correlational"),
+        ("The doctors listed the common causes in children.", "none"),
+        ("The transplant was successful in most recipients.", "none"),
+        ("Hearing loss may be an early and neglected marker of dementia.", "correlational"),
+    ],
+)
+def test_rules_found_on_external_text(sentence, level):
+    assert claim_strength(sentence) == level, explain_strength(sentence)
 
 
-def test_macro_f1_skips_levels_never_seen_nor_predicted():
-    accuracy, macro_f1, per_class, _ = _metrics(pd.Series(["none", "direct_causal"]),
-                                                pd.Series(["none", "direct_causal"]))
-    assert accuracy == 1.0 and macro_f1 == 1.0
-    assert per_class.loc["correlational", "support"] == 0
-
-
-def test_evaluate_strength_on_a_small_table():
-    examples = pd.DataFrame({
-        "example_id": ["T1", "T2", "T3", "T4"],
-        "sentence": ["Zinc shortens colds.", "Zinc may shorten colds.", "Zinc is linked to shorter colds.",
-                     "Zinc lozenges: a buyer's guide"],
-        "label": ["direct_causal", "direct_causal", "correlational", "none"],
-        "split": ["heldout", "heldout", "heldout", "train"],
-    })
-    report = evaluate_strength(examples)  # held-out by default
-    assert isinstance(report, StrengthReport)
-    assert report.n == 3 and report.accuracy == pytest.approx(2 / 3)
-    assert list(report.confusion.index) == list(STRENGTH_LEVELS) == list(report.confusion.columns)
-    assert report.confusion.loc["direct_causal", "conditional_causal"] == 1
-    assert report.errors[["example_id", "predicted", "rule"]].values.tolist() == [
-        ["T2", "conditional_causal", "hedged causal verb"]]
-    assert "3 sentences" in str(report)
-    assert evaluate_strength(examples, split="all").n == 4
-
-
-def test_evaluate_strength_says_when_a_split_is_missing():
-    examples = pd.DataFrame({"sentence": ["Zinc shortens colds."], "label": ["direct_causal"], "split": ["train"]})
-    with pytest.raises(ValueError, match="heldout"):
-        evaluate_strength(examples, split="heldout")
-    with pytest.raises(ValueError, match="not among"):
-        evaluate_strength(examples.assign(label="strong"), split="train")
-
-
-def test_the_rules_do_well_on_the_training_examples():
-    examples = load_strength_examples()
-    report = evaluate_strength(examples, split="train")
-    assert report.accuracy >= 0.9 and report.macro_f1 >= 0.9
-    assert not math.isnan(report.macro_f1)
+def test_the_two_conventions_differ_only_on_denials_and_can():
+    assert claim_strength("The pill did not improve sleep.") == "none"
+    assert claim_strength("The pill did not improve sleep.", convention="yu2019") == "direct_causal"
+    assert claim_strength("Exercise can reduce back pain.") == "conditional_causal"
+    assert claim_strength("Exercise can reduce back pain.", convention="yu2019") == "direct_causal"
+    assert claim_strength("Exercise may reduce back pain.", convention="yu2019") == "conditional_causal"
+    with pytest.raises(ValueError, match="convention"):
+        claim_strength("Exercise may reduce back pain.", convention="strict")

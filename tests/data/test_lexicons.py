@@ -1,4 +1,7 @@
-"""data/lexicons/hype_markers.csv: the kit's hand-written hype lexicon."""
+"""data/lexicons/: every word list of the kit, read by one loader (appraisal.lexicons.load_lexicon).
+
+The pattern files (claim_strength_cues.csv, report_cues.csv) are checked first, then the hype lexicon.
+"""
 
 import re
 from pathlib import Path
@@ -7,8 +10,55 @@ import pandas as pd
 import pytest
 
 from appraisal.hype import CATEGORIES
+from appraisal.lexicons import CUE_COLUMNS, CUE_FILES, TERM_COLUMNS, load_lexicon
 
-LEXICON = Path(__file__).parents[2] / "data" / "lexicons" / "hype_markers.csv"
+FOLDER = Path(__file__).parents[2] / "data" / "lexicons"
+LEXICON = FOLDER / "hype_markers.csv"
+README = Path(__file__).parents[2] / "data" / "README.md"
+
+
+def test_every_file_is_known_to_the_loader_and_documented():
+    names = sorted(p.stem for p in FOLDER.glob("*.csv"))
+    assert set(CUE_FILES) <= set(names)
+    readme = README.read_text(encoding="utf-8")
+    for name in names:
+        columns = tuple(pd.read_csv(FOLDER / f"{name}.csv", nrows=0).columns)
+        assert columns == (CUE_COLUMNS if name in CUE_FILES else TERM_COLUMNS), name
+        assert f"lexicons/{name}.csv" in readme, f"data/README.md does not describe lexicons/{name}.csv"
+
+
+@pytest.mark.parametrize("name", sorted(CUE_FILES))
+def test_pattern_files_load_and_every_row_says_why(name):
+    table = load_lexicon(name)  # raises on an unknown kind, a missing fragment or a pattern that does not compile
+    assert set(table["kind"]) <= set(CUE_FILES[name])
+    assert (table["name"].str.strip() != "").all()
+    assert table["rationale"].str.endswith(".").all(), table.loc[~table["rationale"].str.endswith("."), "name"].tolist()
+    assert not table.duplicated(["kind", "pattern"]).any()
+    assert "<<" not in "".join(table["pattern"]), "every fragment reference is filled in"
+
+
+def test_claim_cue_kinds_are_all_used():
+    table = load_lexicon("claim_strength_cues")
+    assert set(table["kind"]) == set(CUE_FILES["claim_strength_cues"])
+
+
+def test_a_bad_row_is_refused_with_its_place(tmp_path, monkeypatch):
+    folder = tmp_path / "lexicons"
+    folder.mkdir()
+    pd.DataFrame({"name": ["figure"], "kind": ["candidate claim"], "pattern": ["(unclosed"],
+                  "rationale": ["A figure is a claim someone can check."]}).to_csv(folder / "report_cues.csv", index=False)
+    monkeypatch.setenv("HYPE_KIT_DATA", str(tmp_path))
+    with pytest.raises(ValueError, match="row 2"):
+        load_lexicon("report_cues")
+
+
+@pytest.mark.parametrize("modal", ["may", "might", "could", "can", "would", "should"])
+def test_one_definition_of_a_modal_hedge(modal, lexicon):
+    """A modal is a hedge in the hype lexicon exactly when the claim-strength rules read it as one."""
+    hedges = load_lexicon("claim_strength_cues").query("kind == 'hedge before verb'")["pattern"]
+    in_rules = any(re.search(p, f"it {modal} help") for p in hedges)
+    in_lexicon = modal in set(lexicon.loc[lexicon["category"] == "hedge", "term"])
+    assert in_rules == in_lexicon, modal
 
 
 @pytest.fixture(scope="module")
