@@ -36,6 +36,7 @@ from pathlib import Path
 from coursekit.errors import CoursekitError
 from coursekit.grading.roster import CANVAS_COLUMNS, Roster
 from coursekit.grading.score import Result
+from coursekit.grading.status import Status
 
 LMS_CHOICES = ("plain", "canvas", "moodle")
 CANVAS_FILE = "grades-canvas.csv"
@@ -69,6 +70,14 @@ def _num(value: float) -> str:
     return f"{round(value, 2):g}"
 
 
+def _grade(result: Result | None) -> str:
+    """The grade cell: blank for no file, or a file that could not be graded (empty, another assignment's):
+    a blank leaves the platform's grade as it is, so that the instructor decides; the feedback says why."""
+    if result is None or result.status in (Status.NOT_A_NOTEBOOK, Status.WRONG_ASSIGNMENT):
+        return ""
+    return _num(result.final)
+
+
 def _csv(rows: list[list[str]], bom: bool) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows(rows)  # RFC 4180 line ends, as the platforms write
@@ -88,14 +97,13 @@ def canvas_column(roster: Roster, assignment_id: str, given: str = "") -> str:
 
 def canvas_rows(results: dict[str, Result], roster: Roster, column: str, points: float) -> list[list[str]]:
     """Canvas's gradebook CSV: student columns copied from the roster, a Points Possible row, one grade column.
-    Students without a graded file are left blank (Canvas then leaves their grade as it is)."""
+    Students without a graded file are left blank (Canvas then leaves their grade as it is: Canvas's importer
+    skips cells that did not change)."""
     student_columns = [c for c in CANVAS_COLUMNS if c in roster.columns]
     rows = [[*student_columns, column], ["Points Possible", *[""] * (len(student_columns) - 1), _num(points)]]
     for student in roster.students:
         result = results.get(student.id)
-        rows.append(
-            [*(student.row.get(c, "") for c in student_columns), _num(result.final) if result else ""]
-        )
+        rows.append([*(student.row.get(c, "") for c in student_columns), _grade(result)])
     return rows
 
 
@@ -109,12 +117,12 @@ def moodle_rows(results: dict[str, Result], roster: Roster, column: str, summary
         if result is None:
             continue
         key = student.row.get("ID number", "") if use_number else student.email
-        rows.append([key, _num(result.final), summary(result)])
+        rows.append([key, _grade(result), summary(result)])
     return rows
 
 
 def plain_rows(results: dict[str, Result]) -> list[list[str]]:
-    return [["student", "total"], *([r.student, _num(r.final)] for r in results.values())]
+    return [["student", "total"], *([r.student, _grade(r)] for r in results.values())]
 
 
 def write_exports(
