@@ -118,6 +118,29 @@ def remove_stale_temp(base: Path | None = None, now: float | None = None) -> lis
         if stale:
             _rmtree(folder)
             removed.append(folder)
+    removed += _remove_stale_connection_files(base, now)
+    return removed
+
+
+SANDBOX_KERNEL_NAME = "coursekit-sandbox"  # kernel.py's spec name, written into each connection file
+CONNECTION_FILE_AGE = 600  # seconds: a kernel reads its connection file at start-up, within a minute
+
+
+def _remove_stale_connection_files(base: Path, now: float) -> list[Path]:
+    """Kernel connection files (jupyter_client writes `tmp*.json` in the temp folder) of the grader's sandbox
+    kernels, older than CONNECTION_FILE_AGE: left by killed runs (a clean run removes its own)."""
+    removed = []
+    for path in base.glob("tmp*.json"):
+        try:
+            info = path.stat()
+            if info.st_uid != os.getuid() or info.st_size > 4096 or now - info.st_mtime < CONNECTION_FILE_AGE:
+                continue
+            if json.loads(path.read_text(encoding="utf-8")).get("kernel_name") != SANDBOX_KERNEL_NAME:
+                continue
+            path.unlink()
+        except (OSError, ValueError, AttributeError):
+            continue
+        removed.append(path)
     return removed
 
 

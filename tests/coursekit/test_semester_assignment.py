@@ -8,6 +8,7 @@ import copy
 import dataclasses
 import os
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -90,7 +91,9 @@ def test_another_assignments_notebook_is_wrong_assignment_by_stamp_and_by_grade_
         check_assignment(_unstamped_release("03-mechanism"), hype.source, hype.id, hype.others)
     assert by_ids.value.status == "wrong-assignment" and "03-mechanism" in by_ids.value.message
     # the right assignment's own release, stamped or not, passes
-    check_assignment(nbformat.read(REPO / "exercises/01-hype/hype.ipynb", 4), hype.source, hype.id, hype.others)
+    check_assignment(
+        nbformat.read(REPO / "exercises/01-hype/hype.ipynb", 4), hype.source, hype.id, hype.others
+    )
     check_assignment(_unstamped_release("01-hype"), hype.source, hype.id, hype.others)
 
 
@@ -181,3 +184,64 @@ def test_stale_temp_folders_of_dead_runs_are_removed(tmp_path):
     assert sorted(removed) == sorted([dead, old_unowned])
     assert alive.is_dir() and new_unowned.is_dir() and other.is_dir() and not dead.exists()
     shutil.rmtree(alive)
+
+
+def test_stale_kernel_connection_files_of_the_sandbox_are_removed_and_no_others(tmp_path):
+    old = time.time() - 3600
+    ours = tmp_path / "tmpabc123.json"
+    ours.write_text('{"shell_port": 1, "kernel_name": "coursekit-sandbox"}')
+    fresh = tmp_path / "tmpnew.json"
+    fresh.write_text('{"shell_port": 1, "kernel_name": "coursekit-sandbox"}')
+    someone_elses = tmp_path / "tmpother.json"
+    someone_elses.write_text('{"shell_port": 1, "kernel_name": "python3"}')
+    for path in (ours, someone_elses):
+        os.utime(path, (old, old))
+    assert batch.remove_stale_temp(tmp_path) == [ours]
+    assert fresh.is_file() and someone_elses.is_file()
+    # the name kernel.py gives its kernels is the one looked for
+    from coursekit.grading import kernel
+
+    assert f'kernel_name="{batch.SANDBOX_KERNEL_NAME}"' in Path(kernel.__file__).read_text()
+
+
+def test_ctrl_c_stops_cleanly_saves_what_was_graded_and_resumes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    submissions = REPO / "tests" / "fixtures" / "submissions" / "ps1"
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "coursekit", "grade", "ps1", str(submissions), "--root", str(FIXTURE_ROOT)]
+    argv += ["--out", str(out), "--jobs", "2", "--cell-timeout", "4", "--timeout", "9"]
+    proc = subprocess.Popen(
+        argv,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(
+            signal.SIGINT, signal.SIG_DFL
+        ),  # a shell's background job ignores it
+    )
+    first = proc.stderr.readline()
+    assert first.startswith("[1/")
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert err.strip().splitlines()[-1].startswith("coursekit grade: interrupted; ")
+    assert "run the same command to resume" in err and "Traceback" not in err
+    saved = int(err.split("interrupted; ")[1].split()[0])
+    assert saved >= 1
+    leftover = [
+        p
+        for p in Path(tempfile.gettempdir()).glob(f"{batch.TEMP_PREFIX}*")
+        if (p / batch.OWNER_FILE).is_file() and (p / batch.OWNER_FILE).read_text().strip() == str(proc.pid)
+    ]
+    assert leftover == []
+    from coursekit.grading.gradebook import Gradebook
+
+    book = Gradebook(out)
+    try:
+        assert len(book.students("ps1")) == saved
+    finally:
+        book.close()
