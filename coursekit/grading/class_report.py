@@ -72,12 +72,15 @@ def question_stats(results: list[Result], titles: dict[str, str] | None = None) 
     order = [q.grade_id for q in counted[0].questions] if counted else []
     totals = [r.total for r in counted]
     stats = []
+    pending = {q.grade_id for r in counted for q in r.questions if q.points is None}
     for gid in order:
+        if gid in pending:
+            continue  # a written question appears once every answer to it is graded
         points, rest, public, hidden, other, messages, max_points = [], [], 0, 0, 0, Counter(), 0.0
         for r, total in zip(counted, totals, strict=True):
             q = next((q for q in r.questions if q.grade_id == gid), None)
             if q is None or q.points is None:
-                continue  # a written answer still waiting for a grader
+                continue
             max_points = q.max_points
             points.append(q.points)
             rest.append(total - q.points)
@@ -168,10 +171,13 @@ def _figure_png(draw) -> str:
 
 def histogram_of_totals(totals: list[float], max_total: float) -> tuple[str, str]:
     """(PNG base64, alt text) of the distribution of total points."""
-    bins = max(5, min(20, int(max_total) or 5))
+    if 0 < max_total <= 40:  # whole points: one bar per point, centred on it
+        bins: int | list[float] = [k - 0.5 for k in range(int(math.ceil(max_total)) + 2)]
+    else:
+        bins = 20
 
     def draw(ax) -> None:
-        ax.hist(totals, bins=bins, range=(0, max_total or 1), color=BLUE, edgecolor="white")
+        ax.hist(totals, bins=bins, color=BLUE, edgecolor="white")
         ax.set_title("Total points per submission")
         ax.set_xlabel(f"total points (of {max_total:g})")
         ax.set_ylabel("submissions (count)")
@@ -193,6 +199,10 @@ def question_chart(stats: list[QuestionStats]) -> tuple[str, str]:
         colours = [VERMILLION if v < 50 else ORANGE if v < 75 else BLUE for v in shares]
         ax.barh(names[::-1], shares[::-1], color=colours[::-1])
         ax.set_xlim(0, 100)
+        from matplotlib.patches import Patch
+
+        bands = [(VERMILLION, "below 50%"), (ORANGE, "50-75%"), (BLUE, "75% or more")]
+        ax.legend(handles=[Patch(color=c, label=t) for c, t in bands], loc="lower right", frameon=False)
         ax.set_title("Mean score per question, worst first")
         ax.set_xlabel("mean score (% of the question's points)")
         ax.set_ylabel("question")
@@ -225,7 +235,8 @@ def report_html(assignment: str, results: list[Result], stats: list[QuestionStat
         parts.append(
             "<h2>Questions, worst first</h2><p>Discrimination: the correlation of the question's points with the "
             "rest of the test (the total without it). Near 0 or below, the question does not separate strong "
-            "from weak submissions; above about 0.3 it does.</p>"
+            "from weak submissions; above about 0.3 it does. Written questions appear once all their answers "
+            "are graded.</p>"
             "<table><tr><th>Question</th><th>Mean</th><th>Full marks</th><th>Failed: public / hidden / other</th>"
             "<th>Discrimination</th><th>Most common failure messages</th></tr>"
         )
