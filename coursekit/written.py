@@ -22,7 +22,7 @@ from coursekit.errors import CoursekitError
 from coursekit.grading.assignment import Assignment
 from coursekit.grading.feedback import STYLE, safe_name
 from coursekit.grading.manual import KEY_FILE, read_key
-from coursekit.grading.prepare import SubmissionProblem, read_submission
+from coursekit.grading.prepare import SubmissionProblem, check_assignment, read_submission
 from coursekit.grading.report import atomic_write
 from coursekit.grading.submissions import Submission
 
@@ -41,10 +41,15 @@ def _prompt(assignment: Assignment, gid: str) -> str:
     return ""
 
 
-def student_answers(sub: Submission, question_ids: list[str]) -> dict[str, str]:
-    """{question: the student's text} (every cell with that grade id, joined); a reason if unreadable."""
+def student_answers(
+    sub: Submission, question_ids: list[str], assignment: Assignment | None = None
+) -> dict[str, str]:
+    """{question: the student's text} (every cell with that grade id, joined); the reason instead if the file is
+    unreadable or (given the assignment) another assignment's notebook, whose answers must not land here."""
     try:
         nb, _ = read_submission(sub.path)
+        if assignment is not None:
+            check_assignment(nb, assignment.source, assignment.id, assignment.others)
     except SubmissionProblem as problem:
         return {gid: f"(not graded: {problem.message})" for gid in question_ids}
     found: dict[str, list[str]] = {}
@@ -138,7 +143,7 @@ def collect(
         if cell_kind(c) is CellKind.MANUAL_ANSWER
     ]
     ids = [gid for gid, _ in questions]
-    answers = {sub.student: student_answers(sub, ids) for sub in submissions}
+    answers = {sub.student: student_answers(sub, ids, assignment) for sub in submissions}
     pages = []
     for gid, max_points in questions:
         page = folder / f"{safe_name(gid)}.html"

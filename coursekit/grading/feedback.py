@@ -3,7 +3,9 @@ notebook, so the hidden tests cannot leak into it)."""
 
 from __future__ import annotations
 
+import os
 import re
+from dataclasses import replace
 from html import escape
 from pathlib import PurePath
 
@@ -49,9 +51,24 @@ def _not_graded(result: Result, assignment: str) -> list[str]:
     return [f"<p><b>Your file was not graded.</b> {escape(what)}</p>", f"<p>{escape(todo)}</p>"]
 
 
+def without_paths(text: str, result: Result) -> str:
+    """`text` with the instructor's folders (the submission's folder, the home folder) taken out."""
+    for folder in sorted({str(PurePath(result.file).parent), os.path.expanduser("~")}, key=len, reverse=True):
+        if len(folder) > 1:
+            text = text.replace(folder + os.sep, "").replace(folder, "…")
+    return text
+
+
 def feedback_html(result: Result, assignment: str, titles: dict[str, str] | None = None) -> str:
     """The feedback page of one student: question titles (not grade ids), and no path of the instructor's."""
     titles = titles or {}
+    result = replace(
+        result,
+        message=without_paths(result.message, result),
+        notes=[without_paths(n, result) for n in result.notes],
+        answer_errors=[without_paths(e, result) for e in result.answer_errors],
+        questions=[replace(q, message=without_paths(q.message, result)) for q in result.questions],
+    )
     rows = []
     for q in result.questions:
         kind = "written" if q.manual else "autograded"

@@ -21,7 +21,7 @@ from coursekit.grading.manual import read_manual_scores
 from coursekit.grading.run import CellRun
 from coursekit.grading.score import QuestionResult, Result, explain
 from coursekit.grading.submissions import find_submissions
-from coursekit.written import collect, reflow
+from coursekit.written import collect, reflow, student_answers
 
 TESTS = Path(__file__).resolve().parents[1]
 ROOT = TESTS / "fixtures" / "assignments"
@@ -85,6 +85,9 @@ def test_feedback_uses_titles_hides_paths_and_explains_an_empty_file():
     page = feedback_html(result, "ps1", {"q1-tests": "Q1 · Count the hype words"})
     assert "Q1 · Count the hype words" in page and "/home/instructor" not in page
     assert "parkkai_11147_50217_ps1.ipynb" in page
+    crashed = Result("kpark", result.file, "error", f"grader error: OSError('{result.file} is busy')")
+    page = feedback_html(crashed, "ps1")
+    assert "/home/instructor" not in page and "parkkai_11147_50217_ps1.ipynb is busy" in page
     empty = Result("nbrown", "/srv/x/empty.ipynb", "not-a-notebook", "the file is empty")
     page = feedback_html(empty, "ps1")
     assert "was not graded" in page and "the file is empty" in page and "Save Notebook" in page
@@ -121,6 +124,13 @@ def test_written_pages_reflow_and_can_be_blinded(tmp_path):
     scores.write_text(filled)
     back = read_manual_scores(scores, {"q3-written": 2}, {"perfect", "blank"})
     assert (key[rows[0]["student"]], "q3-written", 2.0, "ok") in back
+    # another assignment's notebook gives no answers here
+    assert (
+        "belongs to another assignment"
+        in student_answers(
+            find_submissions([SUBMISSIONS / "other_assignment.ipynb"], "ps1", "ps1")[0], ["q3-written"], ps1
+        )["q3-written"]
+    )
     # the ids are kept on the next run; unblinding the same folder is refused
     collect(ps1, subs, tmp_path, blind=True)
     assert {
@@ -190,6 +200,14 @@ def test_bad_out_folders_and_another_assignments_folder_are_refused(tmp_path, ca
     other.mkdir()
     (other / ".coursekit-assignment").write_text("03-mechanism\n")
     assert _exit_code([*base, str(other)]) == 2
+    assert "holds the work of assignment 03-mechanism" in capsys.readouterr().err
+    # written for one assignment into another's folder
+    assert (
+        _exit_code(
+            ["written", "ps1", str(SUBMISSIONS / "perfect.ipynb"), "--root", str(ROOT), "--out", str(other)]
+        )
+        == 2
+    )
     assert "holds the work of assignment 03-mechanism" in capsys.readouterr().err
     # the release as ASSIGNMENT
     assert (
