@@ -162,13 +162,15 @@ def check_source(nb: NotebookNode, path: str) -> list[Problem]:
 
 def same_as_nbgrader_release(fresh: bytes, on_disk: bytes) -> bool:
     """True if `on_disk` is the kit's release as nbgrader's `generate_assignment` writes it: the same cells,
-    with nbgrader's `checksum` added to the cells' metadata and without the kit's assignment stamp (which
-    nbgrader does not write). Notebook JSON formatting is ignored; any change to a cell's text is not."""
+    with nbgrader's `checksum` added to the cells' metadata, without the kit's assignment stamp (which nbgrader
+    does not write) and with the Python version in `language_info` (which the kit drops). Cell ids and JSON
+    formatting are ignored; any other change (a cell's text or metadata) is not."""
 
     def normal(data: bytes) -> str | None:
         try:
             nb = json.loads(data.decode("utf-8"))
             nb.get("metadata", {}).pop(STAMP_KEY, None)
+            nb.get("metadata", {}).get("language_info", {}).pop("version", None)  # nbgrader keeps it; we drop it
             for cell in nb["cells"]:
                 cell.pop("id", None)
                 meta = cell.get("metadata", {}).get("nbgrader")
