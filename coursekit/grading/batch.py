@@ -342,14 +342,17 @@ class Deadline:
     policy: LatePolicy = field(default_factory=LatePolicy)
     roster: Roster | None = None
 
-    def apply(self, result: Result, sub: Submission | None) -> Result:
-        """`result` with its lateness (from this run's file, else as stored) and the policy's penalty."""
+    def lateness(self, sub: Submission) -> tuple[float, str]:
+        """(days late, how it is known) of a submission, with the student's own date or extension."""
+        student = self.roster.by_id().get(sub.student) if self.roster else None
+        return days_late(sub, self.due, student)
+
+    def apply(self, result: Result, sub: Submission | None, stored: tuple[float, str] | None = None) -> Result:
+        """`result` with its lateness (from this run's file, else as stored in the gradebook) and the penalty."""
         if self.policy.kind == "none":
             return replace(result, late_days=0.0, late_note="", penalty=0.0)
-        if sub is not None:
-            student = self.roster.by_id().get(result.student) if self.roster else None
-            days, note = days_late(sub, self.due, student)
-            result = replace(result, late_days=days, late_note=note)
+        days, note = self.lateness(sub) if sub is not None else (stored or (0.0, ""))
+        result = replace(result, late_days=days, late_note=note)
         if result.status in (Status.NOT_A_NOTEBOOK, Status.WRONG_ASSIGNMENT):
             return replace(result, penalty=0.0)
         penalty = round(result.total * (1 - self.policy.multiplier(result.late_days)), 2)
@@ -422,8 +425,9 @@ def grade_batch(
         manual = book.manual(assignment.id)
         results = [apply_manual(r, manual) for r in book.results(assignment.id)]
         if deadline is not None:
-            by_student = {sub.student: sub for sub in submissions}
-            results = [deadline.apply(r, by_student.get(r.student)) for r in results]
+            book.set_lateness(assignment.id, [(sub.student, *deadline.lateness(sub)) for sub in submissions])
+            late = book.lateness(assignment.id)
+            results = [deadline.apply(r, None, late.get(r.student)) for r in results]
         question_ids = [q.grade_id for q in assignment.questions]
         exports = write_reports(
             out,

@@ -31,6 +31,13 @@ CREATE TABLE IF NOT EXISTS submissions (
     result TEXT NOT NULL,
     PRIMARY KEY (assignment, student)
 );
+CREATE TABLE IF NOT EXISTS lateness (
+    assignment TEXT NOT NULL,
+    student TEXT NOT NULL,
+    days REAL NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (assignment, student)
+);
 CREATE TABLE IF NOT EXISTS manual_scores (
     assignment TEXT NOT NULL,
     student TEXT NOT NULL,
@@ -140,6 +147,20 @@ class Gradebook:
                 "DELETE FROM manual_scores WHERE assignment=? AND student=? AND question=?",
                 [(assignment, row[0], row[1]) for row in scores if row[2] is None],
             )
+
+    def set_lateness(self, assignment: str, rows: list[tuple[str, float, str]]) -> None:
+        """Store (student, days late, how it is known) of the files graded in this run."""
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO lateness VALUES (?,?,?,?)", [(assignment, *row) for row in rows]
+            )
+
+    def lateness(self, assignment: str) -> dict[str, tuple[float, str]]:
+        """{student: (days late, how it is known)} as last stored."""
+        rows = self.db.execute(
+            "SELECT student, days, note FROM lateness WHERE assignment=?", (assignment,)
+        ).fetchall()
+        return {s: (d, n) for s, d, n in rows}
 
     def students(self, assignment: str) -> set[str]:
         """The students with a stored result for the assignment."""

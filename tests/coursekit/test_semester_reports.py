@@ -277,3 +277,61 @@ def test_a_canvas_download_with_roster_and_due_date_end_to_end(tmp_path, capsys)
     assert "Late:" in page and "0.3 points were taken off" in page and str(dl) not in page
     assert (out / "report.html").is_file() and (out / "questions.csv").is_file()
     assert (out / "feedback-canvas.zip").is_file()
+
+
+MOODLE_WORKSHEET = """\
+Identifier,Full name,Email address,Status,Grade,Maximum Grade
+Participant 4411,Kai Park,kai.park@uni.example,Submitted for grading,,5.00
+Participant 4412,Rosa Díaz,rosa.diaz@uni.example,Submitted for grading,,5.00
+"""
+
+
+def test_moodle_download_and_nbgrader_layout_end_to_end(tmp_path, capsys):
+    import zipfile
+
+    # Moodle: a folder per participant, Kai handed in twice
+    dl = tmp_path / "moodle"
+    kai = dl / "Kai Park_4411_assignsubmission_file_"
+    kai.mkdir(parents=True)
+    shutil.copy(SUBMISSIONS / "blank.ipynb", kai / "ps1.ipynb")
+    os.utime(kai / "ps1.ipynb", (1_000_000, 1_000_000))
+    shutil.copy(SUBMISSIONS / "perfect.ipynb", kai / "ps1 (1).ipynb")
+    rosa = dl / "Rosa Díaz_4412_assignsubmission_file_"
+    rosa.mkdir()
+    shutil.copy(SUBMISSIONS / "partly_right.ipynb", rosa / "ps1.ipynb")
+    roster = tmp_path / "worksheet.csv"
+    roster.write_text(MOODLE_WORKSHEET, encoding="utf-8")
+    out = tmp_path / "moodle-out"
+    argv = ["grade", "ps1", str(dl), "--root", str(ROOT), "--out", str(out), "--roster", str(roster)]
+    assert main([*argv, "--lms", "moodle", "--lms-column", "PS1", "--cell-timeout", "10"]) == 0
+    assert "not graded: ps1.ipynb" in capsys.readouterr().out  # Kai's older file
+    rows = list(csv.DictReader((out / "grades-moodle.csv").read_text(encoding="utf-8").splitlines()))
+    assert {r["Email address"]: r["PS1"] for r in rows} == {
+        "kai.park@uni.example": "3",
+        "rosa.diaz@uni.example": "2",
+    }
+    names = sorted(zipfile.ZipFile(out / "feedback-moodle.zip").namelist())
+    assert names == [
+        "Kai Park_4411_assignsubmission_file_/feedback.html",
+        "Rosa Díaz_4412_assignsubmission_file_/feedback.html",
+    ]
+
+    # nbgrader: timestamp.txt gives the time; a later run of one more student keeps the first one's lateness
+    sub = tmp_path / "submitted"
+    (sub / "kpark" / "ps1").mkdir(parents=True)
+    shutil.copy(SUBMISSIONS / "perfect.ipynb", sub / "kpark" / "ps1" / "ps1.ipynb")
+    (sub / "kpark" / "ps1" / "timestamp.txt").write_text("2026-10-03 11:59:00.000000 UTC")  # 1.5 days
+    out = tmp_path / "nbgrader-out"
+    late = ["--due", "2026-10-01T23:59", "--late", "penalty", "--late-penalty", "10", "--late-floor", "50"]
+    assert main(["grade", "ps1", str(sub), "--root", str(ROOT), "--out", str(out), *late]) == 0
+    (sub / "rdiaz" / "ps1").mkdir(parents=True)
+    shutil.copy(SUBMISSIONS / "partly_right.ipynb", sub / "rdiaz" / "ps1" / "ps1.ipynb")
+    assert main(["grade", "ps1", str(sub / "rdiaz"), "--root", str(ROOT), "--out", str(out), *late]) == 0
+    grades = {r["student"]: r for r in csv.DictReader((out / "grades.csv").read_text().splitlines())}
+    # 1.5 days late -> 2 started days -> 20% of 3 points off
+    assert (grades["kpark"]["late_days"], grades["kpark"]["penalty"], grades["kpark"]["final"]) == (
+        "1.5",
+        "0.6",
+        "2.4",
+    )
+    assert grades["rdiaz"]["late_days"] == "0" and grades["rdiaz"]["final"] == "2"
