@@ -23,8 +23,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _number(kind: type, low: float, *, inclusive: bool = True, what: str = ""):
-    """An argparse type: a `kind` number >= low (or > low), with a one-line message otherwise."""
+def _number(kind: type, low: float, *, inclusive: bool = True, what: str = "", high: float | None = None):
+    """An argparse type: a `kind` number >= low (or > low), and <= high if given; one-line message otherwise."""
 
     def parse(text: str):
         try:
@@ -36,6 +36,8 @@ def _number(kind: type, low: float, *, inclusive: bool = True, what: str = ""):
         if value != value or (value < low if inclusive else value <= low):
             bound = f">= {low:g}" if inclusive else f"> {low:g}"
             raise argparse.ArgumentTypeError(f"{text} must be {bound}{what}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"{text} must be <= {high:g}{what}")
         return value
 
     return parse
@@ -304,13 +306,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--late-penalty",
-        type=_number(float, 0, inclusive=False, what=" percent"),
+        type=_number(float, 0, inclusive=False, what=" percent", high=100),
         metavar="PERCENT",
         help="with --late penalty: percent of the score taken off per started day late",
     )
     p.add_argument(
         "--late-floor",
-        type=_number(float, 0, what=" percent"),
+        type=_number(float, 0, what=" percent", high=100),
         default=0.0,
         metavar="PERCENT",
         help="with --late penalty: never below this percent of the score (default: 0)",

@@ -148,6 +148,7 @@ def test_written_pages_reflow_and_can_be_blinded(tmp_path):
         (["--jobs", "0"], "0 must be >= 1"),
         (["--memory", "lots"], "'lots' is not an integer"),
         (["--late-penalty", "0"], "must be > 0"),
+        (["--late-floor", "150"], "150 must be <= 100 percent"),
         (["--due", "next friday"], "not a date and time"),
         (["--lms", "blackboard"], "invalid choice"),
         (["--lms", "canvas"], "--lms canvas needs --roster"),
