@@ -191,12 +191,32 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print(f"coursekit grade: {exc}", file=sys.stderr)
         return 130
     print_summary(outcome, assignment, out)
+    _write_not_graded(out, chosen)
     if chosen.superseded or chosen.unmatched:
         print(
             f"coursekit grade: not graded: {_plural(len(chosen.superseded), 'older file')} of students with a "
-            f"newer one, {_plural(len(chosen.unmatched), 'file')} not matched to a student (listed above)"
+            f"newer one, {_plural(len(chosen.unmatched), 'file')} not matched to a student "
+            f"(listed above and in {out / NOT_GRADED})"
         )
     return 0
+
+
+NOT_GRADED = "not-graded.csv"
+
+
+def _write_not_graded(out: Path, chosen) -> None:
+    """`not-graded.csv`: every file of this run that was not graded (older copies, unmatched), with the reason."""
+    import csv
+    import io
+
+    from coursekit.grading.report import atomic_write
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["file", "student", "why"])
+    writer.writerows([str(sub.path), sub.student, reason] for sub, reason in chosen.superseded)
+    writer.writerows([str(sub.path), "", reason] for sub, reason in chosen.unmatched)
+    atomic_write(out / NOT_GRADED, buffer.getvalue())
 
 
 def cmd_written(args: argparse.Namespace) -> int:

@@ -261,6 +261,8 @@ def test_a_canvas_download_with_roster_and_due_date_end_to_end(tmp_path, capsys)
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "not graded: diazrosa_11184_50224_ps1.ipynb" in printed and "report.html" in printed
+    listed = list(csv.DictReader((out / "not-graded.csv").read_text().splitlines()))
+    assert [(Path(r["file"]).name, r["student"]) for r in listed] == [("diazrosa_11184_50224_ps1.ipynb", "rdiaz")]
     grades = {r["student"]: r for r in csv.DictReader((out / "grades.csv").read_text().splitlines())}
     assert set(grades) == {"kpark", "rdiaz", "nbrown"}  # one row each, roster ids
     assert grades["rdiaz"]["q1-tests"] == "2" and grades["rdiaz"]["late_days"] == "0"
