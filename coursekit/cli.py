@@ -11,9 +11,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from coursekit.errors import CoursekitError
+
+if TYPE_CHECKING:
+    from coursekit.grading.assignment import Assignment
+    from coursekit.grading.roster import Resolution, Roster
 
 
 class _Parser(argparse.ArgumentParser):
@@ -126,7 +130,9 @@ def _grading_options(args: argparse.Namespace):
     return Options(limits=limits, jobs=args.jobs or 0, regrade=args.regrade, stderr_fails=args.stderr_fails)
 
 
-def _chosen_submissions(args: argparse.Namespace, assignment, roster):
+def _chosen_submissions(
+    args: argparse.Namespace, assignment: Assignment, roster: Roster | None
+) -> Resolution:
     """The files found, one per student (see roster.resolve); prints what is not graded and why."""
     from coursekit.grading.roster import resolve
     from coursekit.grading.submissions import find_submissions
@@ -204,7 +210,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
 NOT_GRADED = "not-graded.csv"
 
 
-def _write_not_graded(out: Path, chosen) -> None:
+def _write_not_graded(out: Path, chosen: Resolution) -> None:
     """`not-graded.csv`: every file of this run that was not graded (older copies, unmatched), with the reason."""
     import csv
     import io

@@ -150,22 +150,20 @@ def questions_csv(stats: list[QuestionStats]) -> str:
 
 
 def _figure_png(draw) -> str:
-    """Draw with matplotlib (no display needed) and return the PNG as base64."""
-    import matplotlib
+    """Draw on a matplotlib figure of its own (no pyplot, so no global backend or state is touched, even inside
+    Jupyter) and return the PNG as base64."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=100)
-    try:
-        draw(ax)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-        fig.tight_layout()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png")
-    finally:
-        plt.close(fig)
+    fig = Figure(figsize=(7, 3.6), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    draw(ax)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
     return base64.b64encode(buffer.getvalue()).decode()
 
 

@@ -107,7 +107,9 @@ def canvas_rows(results: dict[str, Result], roster: Roster, column: str, points:
     return rows
 
 
-def moodle_rows(results: dict[str, Result], roster: Roster, column: str, summary: Callable[[Result], str]):
+def moodle_rows(
+    results: dict[str, Result], roster: Roster, column: str, summary: Callable[[Result], str]
+) -> list[list[str]]:
     """Moodle's CSV grade import: an identifying column, the grade, the feedback."""
     use_number = roster.kind == "moodle" and all(s.row.get("ID number") for s in roster.students)
     ident = "ID number" if use_number else "Email address"

@@ -338,3 +338,14 @@ def test_moodle_download_and_nbgrader_layout_end_to_end(tmp_path, capsys):
         "2.4",
     )
     assert grades["rdiaz"]["late_days"] == "0" and grades["rdiaz"]["final"] == "2"
+
+
+def test_the_report_figures_touch_no_global_matplotlib_state():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom coursekit.grading.class_report import histogram_of_totals\n"
+        "histogram_of_totals([1.0, 2.0, 3.0], 5)\nassert 'matplotlib.pyplot' not in sys.modules"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
