@@ -269,7 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("execute", help="run notebooks in place, storing outputs")
     p.add_argument("paths", nargs="+", metavar="PATH", help="notebooks or folders (searched recursively)")
     p.add_argument(
-        "--timeout", type=int, default=120, metavar="SECONDS", help="per-cell timeout (default: 120)"
+        "--timeout",
+        type=_number(int, 1, what=" seconds"),
+        default=120,
+        metavar="SECONDS",
+        help="per-cell timeout (default: %(default)s)",
     )
     p.set_defaults(func=cmd_execute)
 

@@ -349,3 +349,9 @@ def test_the_report_figures_touch_no_global_matplotlib_state():
         "histogram_of_totals([1.0, 2.0, 3.0], 5)\nassert 'matplotlib.pyplot' not in sys.modules"
     )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+def test_execute_refuses_a_timeout_below_one_second(capsys):
+    assert _exit_code(["execute", str(SUBMISSIONS / "perfect.ipynb"), "--timeout", "-5"]) == 2
+    err = capsys.readouterr().err
+    assert "-5 must be >= 1 seconds" in err and err.count("\n") == 1
