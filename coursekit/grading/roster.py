@@ -70,7 +70,8 @@ class Roster:
 
     def match(self, sub: Submission) -> tuple[Student | None, str]:
         """The student a file belongs to, or None and the reason."""
-        if sub.platform_user:
+        same_platform = self.kind == "plain" or self.kind.split("-")[0] == sub.platform
+        if sub.platform_user and same_platform:  # Canvas user ids and Moodle participant numbers differ
             hits = [s for s in self.students if s.platform_user and s.platform_user == sub.platform_user]
             if len(hits) == 1:
                 return hits[0], ""

@@ -308,3 +308,12 @@ def test_feedback_zips_use_the_names_the_bulk_uploads_expect(tmp_path):
     # Moodle (importziplib.php): split on "_" into 5 parts: name, participant id, plugin type, plugin name, file
     info = moodle.split("_", 4)
     assert info[1] == "4411" and (info[2], info[3]) == ("assignsubmission", "file") and info[4]
+
+
+def test_a_platform_number_is_only_compared_with_the_same_platforms_roster(tmp_path):
+    moodle = read_roster(_write(tmp_path / "moodle.csv", MOODLE_WORKSHEET))
+    # a Canvas file whose user id happens to equal a Moodle participant number is not that participant
+    canvas_file = parse_name(Path("someone_4411_50217_ps1.ipynb"), "ps1", "ps1")
+    assert moodle.match(canvas_file)[0] is None
+    moodle_file = parse_name(Path("Someone Else_4411_assignsubmission_file_/ps1.ipynb"), "ps1", "ps1")
+    assert moodle.match(moodle_file)[0].email == "kai.park@uni.example"
