@@ -5,6 +5,7 @@ Each check is a function (notebook, path label) -> list[Problem]; `check_course`
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from coursekit.cells import (
 from coursekit.errors import CoursekitError, MarkerError, NotebookReadError
 from coursekit.leaks import find_leaks
 from coursekit.notebook_io import parse_notebook, read_notebook
-from coursekit.release import render_release
+from coursekit.release import STAMP_KEY, render_release
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,32 @@ def check_source(nb: NotebookNode, path: str) -> list[Problem]:
     return [problem for check in NOTEBOOK_CHECKS for problem in check(nb, path)]
 
 
+def same_as_nbgrader_release(fresh: bytes, on_disk: bytes) -> bool:
+    """True if `on_disk` is the kit's release as nbgrader's `generate_assignment` writes it: the same cells,
+    with nbgrader's `checksum` added to the cells' metadata, without the kit's assignment stamp (which nbgrader
+    does not write) and with the Python version in `language_info` (which the kit drops). Cell ids and JSON
+    formatting are ignored; any other change (a cell's text or metadata) is not."""
+
+    def normal(data: bytes) -> str | None:
+        try:
+            nb = json.loads(data.decode("utf-8"))
+            nb.get("metadata", {}).pop(STAMP_KEY, None)
+            nb.get("metadata", {}).get("language_info", {}).pop("version", None)  # nbgrader keeps it; we drop it
+            for cell in nb["cells"]:
+                cell.pop("id", None)
+                meta = cell.get("metadata", {}).get("nbgrader")
+                if isinstance(meta, dict):
+                    meta.pop("checksum", None)
+                if isinstance(cell.get("source"), list):
+                    cell["source"] = "".join(cell["source"])
+        except (ValueError, UnicodeDecodeError, KeyError, TypeError, AttributeError):
+            return None
+        return json.dumps(nb, sort_keys=True)
+
+    theirs = normal(on_disk)
+    return theirs is not None and theirs == normal(fresh)
+
+
 def check_release(root: Path, assignment: str, source: Path, nb: NotebookNode) -> list[Problem]:
     """The released notebook exists, equals a fresh release byte for byte, and leaks no secret line."""
     src_label = course.relative(root, source)
@@ -170,10 +197,10 @@ def check_release(root: Path, assignment: str, source: Path, nb: NotebookNode) -
     problems = []
     on_disk = target.read_bytes()
     try:
-        fresh = render_release(source, src_label)
+        fresh = render_release(source, src_label, assignment)
     except MarkerError:
         fresh = None  # the marker problem is reported by check_markers
-    if fresh is not None and fresh != on_disk:
+    if fresh is not None and fresh != on_disk and not same_as_nbgrader_release(fresh, on_disk):
         problems.append(Problem(label, f"stale: differs from a fresh release of {src_label}; {hint}"))
     try:
         released = parse_notebook(on_disk.decode("utf-8", errors="replace"), label)

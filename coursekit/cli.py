@@ -11,8 +11,40 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 from coursekit.errors import CoursekitError
+
+if TYPE_CHECKING:
+    from coursekit.grading.assignment import Assignment
+    from coursekit.grading.roster import Resolution, Roster
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit 2), as the docs promise."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _number(kind: type, low: float, *, inclusive: bool = True, what: str = "", high: float | None = None):
+    """An argparse type: a `kind` number >= low (or > low), and <= high if given; one-line message otherwise."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a{'n integer' if kind is int else ' number'}"
+            ) from None
+        if value != value or (value < low if inclusive else value <= low):
+            bound = f">= {low:g}" if inclusive else f"> {low:g}"
+            raise argparse.ArgumentTypeError(f"{text} must be {bound}{what}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"{text} must be <= {high:g}{what}")
+        return value
+
+    return parse
 
 
 def _plural(n: int, word: str) -> str:
@@ -98,52 +130,131 @@ def _grading_options(args: argparse.Namespace):
     return Options(limits=limits, jobs=args.jobs or 0, regrade=args.regrade, stderr_fails=args.stderr_fails)
 
 
-def cmd_grade(args: argparse.Namespace) -> int:
-    """Grade submissions: grades.csv, grades-long.csv, grades-lms.csv, feedback/ and a gradebook in --out."""
-    from coursekit.grading.assignment import load_assignment
-    from coursekit.grading.batch import grade_batch, print_summary
-    from coursekit.grading.manual import read_manual_scores
+def _chosen_submissions(
+    args: argparse.Namespace, assignment: Assignment, roster: Roster | None
+) -> Resolution:
+    """The files found, one per student (see roster.resolve); prints what is not graded and why."""
+    from coursekit.grading.roster import resolve
     from coursekit.grading.submissions import find_submissions
 
+    found = find_submissions(
+        args.submissions, assignment.id, assignment.source_path.stem, assignment.others.keys()
+    )
+    chosen = resolve(found, roster)
+    for sub, reason in chosen.superseded:
+        print(f"not graded: {sub.path.name}: {reason}")
+    for sub, reason in chosen.unmatched:
+        print(f"not matched: {sub.path}: {reason}")
+    if not chosen.graded:
+        raise CoursekitError(
+            f"none of the {_plural(len(found), 'file')} found matched a student of the roster"
+        )
+    return chosen
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    """Grade submissions: grades.csv, grades-long.csv, LMS exports, feedback/, report.html and a gradebook."""
+    from coursekit.grading.assignment import load_assignment
+    from coursekit.grading.batch import Deadline, GradingInterrupted, grade_batch, print_summary
+    from coursekit.grading.gradebook import Gradebook, claim_folder
+    from coursekit.grading.lms import ExportSettings
+    from coursekit.grading.manual import read_manual_scores
+    from coursekit.grading.roster import LatePolicy, parse_due, read_roster
+
     assignment = load_assignment(args.assignment, Path(args.root))
-    submissions = find_submissions(args.submissions, assignment.id, assignment.source_path.stem)
+    out = Path(args.out)
+    roster = read_roster(Path(args.roster)) if args.roster else None
+    export = ExportSettings(args.lms, args.lms_column or "", args.bom, roster)
+    export.check()
+    due = parse_due(args.due) if args.due else None
+    late = args.late or ("flag" if due or roster else "none")
+    if late == "penalty" and not args.late_penalty:
+        raise CoursekitError("--late penalty needs --late-penalty PERCENT (taken off per day late)")
+    if late == "penalty" and due is None and not (roster and any(s.due for s in roster.students)):
+        raise CoursekitError("--late penalty needs --due (or a due column in the roster)")
+    deadline = Deadline(due, LatePolicy(late, args.late_penalty or 0.0, args.late_floor), roster)
+    claim_folder(out, assignment.id)
+    chosen = _chosen_submissions(args, assignment, roster)
     manual = None
     if args.manual:
         maxima = {q.grade_id: q.points for q in assignment.questions if q.manual}
-        manual = read_manual_scores(Path(args.manual), maxima)
-    out = Path(args.out)
+        book = Gradebook(out)
+        try:
+            known = {s.student for s in chosen.graded} | book.students(assignment.id)
+        finally:
+            book.close()
+        manual = read_manual_scores(Path(args.manual), maxima, known)
     print(
-        f"coursekit grade: {assignment.id}: {_plural(len(submissions), 'submission')}, "
+        f"coursekit grade: {assignment.id}: {_plural(len(chosen.graded), 'submission')}, "
         f"{args.jobs or 'all'} jobs",
         flush=True,
     )
-    outcome = grade_batch(assignment, submissions, out, _grading_options(args), manual)
+    try:
+        outcome = grade_batch(
+            assignment, chosen.graded, out, _grading_options(args), manual, deadline=deadline, export=export
+        )
+    except GradingInterrupted as exc:
+        print(f"coursekit grade: {exc}", file=sys.stderr)
+        return 130
     print_summary(outcome, assignment, out)
+    _write_not_graded(out, chosen)
+    if chosen.superseded or chosen.unmatched:
+        print(
+            f"coursekit grade: not graded: {_plural(len(chosen.superseded), 'older file')} of students with a "
+            f"newer one, {_plural(len(chosen.unmatched), 'file')} not matched to a student "
+            f"(listed above and in {out / NOT_GRADED})"
+        )
     return 0
+
+
+NOT_GRADED = "not-graded.csv"
+
+
+def _write_not_graded(out: Path, chosen: Resolution) -> None:
+    """`not-graded.csv`: every file of this run that was not graded (older copies, unmatched), with the reason."""
+    import csv
+    import io
+
+    from coursekit.grading.report import atomic_write
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["file", "student", "why"])
+    writer.writerows([str(sub.path), sub.student, reason] for sub, reason in chosen.superseded)
+    writer.writerows([str(sub.path), "", reason] for sub, reason in chosen.unmatched)
+    atomic_write(out / NOT_GRADED, buffer.getvalue())
 
 
 def cmd_written(args: argparse.Namespace) -> int:
     """Collect the written answers, one page per question, and a CSV for the points."""
     from coursekit import written
     from coursekit.grading.assignment import load_assignment
-    from coursekit.grading.submissions import find_submissions
+    from coursekit.grading.gradebook import claim_folder
+    from coursekit.grading.roster import read_roster
 
     assignment = load_assignment(args.assignment, Path(args.root))
-    submissions = find_submissions(args.submissions, assignment.id, assignment.source_path.stem)
-    pages, csv_path = written.collect(assignment, submissions, Path(args.out))
+    roster = read_roster(Path(args.roster)) if args.roster else None
+    claim_folder(Path(args.out), assignment.id)
+    chosen = _chosen_submissions(args, assignment, roster)
+    pages, csv_path = written.collect(assignment, chosen.graded, Path(args.out), blind=args.blind)
     print(
-        f"coursekit written: {_plural(len(pages), 'question')}, {_plural(len(submissions), 'submission')}: "
-        f"wrote {', '.join(str(p) for p in pages)}; fill in the points in {csv_path}, then run "
-        f"grade ... --manual {csv_path}"
+        f"coursekit written: {_plural(len(pages), 'question')}, {_plural(len(chosen.graded), 'submission')}"
+        f"{' (blinded)' if args.blind else ''}: wrote {', '.join(str(p) for p in pages)}; fill in the points "
+        f"in {csv_path}, then run grade ... --manual {csv_path}"
     )
     return 0
 
 
+def _limits_defaults():
+    """The resource limits' defaults, from their one definition (kernel.Limits)."""
+    from coursekit.grading.kernel import Limits
+
+    return Limits()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, one subparser per command."""
-    parser = argparse.ArgumentParser(
-        prog="python -m coursekit", description="Instructor tools for the exercises."
-    )
+    parser = _Parser(prog="python -m coursekit", description="Instructor tools for the exercises.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("release", help="generate exercises/ from solutions/")
@@ -158,36 +269,95 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("execute", help="run notebooks in place, storing outputs")
     p.add_argument("paths", nargs="+", metavar="PATH", help="notebooks or folders (searched recursively)")
     p.add_argument(
-        "--timeout", type=int, default=120, metavar="SECONDS", help="per-cell timeout (default: 120)"
+        "--timeout",
+        type=_number(int, 1, what=" seconds"),
+        default=120,
+        metavar="SECONDS",
+        help="per-cell timeout (default: %(default)s)",
     )
     p.set_defaults(func=cmd_execute)
 
-    p = sub.add_parser("grade", help="grade submitted notebooks: CSVs, feedback and a gradebook")
+    defaults = _limits_defaults()
+    p = sub.add_parser(
+        "grade", help="grade submitted notebooks: CSVs, feedback, class report and a gradebook"
+    )
     p.add_argument("assignment", metavar="ASSIGNMENT", help="assignment id (01-hype) or source notebook path")
     p.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="notebooks or folders of notebooks")
     p.add_argument(
-        "--out", required=True, metavar="DIR", help="folder for grades, feedback and the gradebook"
+        "--out", required=True, metavar="DIR", help="folder for this assignment's grades and feedback"
     )
     p.add_argument("--root", default=".", metavar="DIR", help="course folder holding solutions/ (default: .)")
-    p.add_argument("--jobs", type=int, default=0, metavar="N", help="submissions at once (default: cores)")
     p.add_argument(
-        "--cell-timeout", type=float, default=30, metavar="S", help="seconds per cell (default: 30)"
+        "--jobs", type=_number(int, 1), default=None, metavar="N", help="submissions at once (default: cores)"
     )
     p.add_argument(
-        "--timeout", type=float, default=300, metavar="S", help="seconds per notebook (default: 300)"
+        "--cell-timeout",
+        type=_number(float, 0, what=" seconds (0: no limit)"),
+        default=defaults.cell_timeout,
+        metavar="S",
+        help="seconds per cell, 0 for no limit (default: %(default)g)",
     )
-    p.add_argument("--memory", type=int, default=2048, metavar="MB", help="kernel memory cap (default: 2048)")
+    p.add_argument(
+        "--timeout",
+        type=_number(float, 0, what=" seconds (0: no limit)"),
+        default=defaults.notebook_timeout,
+        metavar="S",
+        help="seconds per notebook, 0 for no limit (default: %(default)g)",
+    )
+    p.add_argument(
+        "--memory",
+        type=_number(int, 0, what=" MB (0: no limit)"),
+        default=defaults.memory // 2**20,
+        metavar="MB",
+        help="kernel memory cap (default: %(default)s)",
+    )
     p.add_argument(
         "--max-output",
-        type=int,
-        default=100_000,
+        type=_number(int, 0, what=" bytes"),
+        default=defaults.output_bytes,
         metavar="BYTES",
-        help="output kept per cell (default: 100000)",
+        help="output kept per cell (default: %(default)s)",
     )
     p.add_argument("--manual", metavar="CSV", help="points for written answers (from `coursekit written`)")
     p.add_argument("--regrade", action="store_true", help="grade again even unchanged submissions")
     p.add_argument(
         "--stderr-fails", action="store_true", help="nbgrader's rule: a test cell writing to stderr scores 0"
+    )
+    p.add_argument(
+        "--roster",
+        metavar="CSV",
+        help="the class list: Canvas's or Moodle's grade export, or student,name,email",
+    )
+    p.add_argument("--due", metavar="DATETIME", help="due date, ISO 8601 (UTC unless an offset is given)")
+    p.add_argument(
+        "--late",
+        choices=("none", "flag", "penalty"),
+        help="late policy (default: flag when --due or a roster is given)",
+    )
+    p.add_argument(
+        "--late-penalty",
+        type=_number(float, 0, inclusive=False, what=" percent", high=100),
+        metavar="PERCENT",
+        help="with --late penalty: percent of the score taken off per started day late",
+    )
+    p.add_argument(
+        "--late-floor",
+        type=_number(float, 0, what=" percent", high=100),
+        default=0.0,
+        metavar="PERCENT",
+        help="with --late penalty: never below this percent of the score (default: 0)",
+    )
+    p.add_argument(
+        "--lms",
+        choices=("plain", "canvas", "moodle"),
+        default="plain",
+        help="also write the platform's grade import CSV (canvas and moodle need --roster)",
+    )
+    p.add_argument(
+        "--lms-column", metavar="NAME", help="the platform's name of the assignment's grade column"
+    )
+    p.add_argument(
+        "--bom", action="store_true", help="start the CSVs for the platform with a UTF-8 byte-order mark"
     )
     p.set_defaults(func=cmd_grade)
 
@@ -196,6 +366,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="notebooks or folders of notebooks")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the pages and the CSV")
     p.add_argument("--root", default=".", metavar="DIR", help="course folder holding solutions/ (default: .)")
+    p.add_argument("--roster", metavar="CSV", help="the class list, as for grade")
+    p.add_argument("--blind", action="store_true", help="name students by anonymous ids on the pages and CSV")
     p.set_defaults(func=cmd_written)
     return parser
 
@@ -208,3 +380,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CoursekitError as exc:
         print(f"coursekit {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"coursekit {args.command}: interrupted; run the same command to resume", file=sys.stderr)
+        return 130

@@ -7,6 +7,8 @@ thing, like nbgrader's preprocessors. `release_notebook` runs them in order.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,19 +146,51 @@ RELEASE_STEPS: tuple[Step, ...] = (
 )
 
 
-def release_notebook(nb: NotebookNode, steps: Sequence[Step] = RELEASE_STEPS) -> NotebookNode:
-    """The student version of a source notebook (the input is not changed)."""
-    for step in steps:
-        nb = step(nb)
+STAMP_KEY = "coursekit"  # notebook metadata: {"assignment": id, "version": hash of the released cells}
+
+
+def release_version(nb: NotebookNode) -> str:
+    """A short hash of a released notebook's cells (sources, types and nbgrader metadata): it changes when a
+    re-release changes what students get, not when outputs or notebook metadata change."""
+    cells = [
+        [c.cell_type, c.source, {k: v for k, v in nbgrader_meta(c).items() if k != "checksum"}]
+        for c in nb.cells
+    ]
+    return hashlib.sha256(json.dumps(cells, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def stamp(nb: NotebookNode, assignment: str) -> NotebookNode:
+    """Record the assignment id and the release version in the notebook metadata, so that every copy a
+    student hands in says which assignment (and which release of it) it is."""
+    nb = copy.deepcopy(nb)
+    nb.metadata[STAMP_KEY] = NotebookNode({"assignment": assignment, "version": release_version(nb)})
     return nb
 
 
-def render_release(source: Path, name: str | None = None) -> bytes:
-    """The bytes of the released version of a source notebook file; errors name the file."""
+def stamp_of(nb: NotebookNode) -> tuple[str, str] | None:
+    """(assignment, version) from a notebook's stamp, or None for an unstamped (older or foreign) notebook."""
+    meta = nb.get("metadata", {}).get(STAMP_KEY)
+    if isinstance(meta, dict) and isinstance(meta.get("assignment"), str):
+        return meta["assignment"], str(meta.get("version", ""))
+    return None
+
+
+def release_notebook(
+    nb: NotebookNode, steps: Sequence[Step] = RELEASE_STEPS, assignment: str | None = None
+) -> NotebookNode:
+    """The student version of a source notebook (the input is not changed), stamped with `assignment`."""
+    for step in steps:
+        nb = step(nb)
+    return stamp(nb, assignment) if assignment else nb
+
+
+def render_release(source: Path, name: str | None = None, assignment: str | None = None) -> bytes:
+    """The bytes of the released version of a source notebook file, stamped with `assignment` (by default the
+    name of the source's folder, `solutions/<assignment>/`); errors name the file."""
     label = name or str(source)
     nb = read_notebook(source, label)
     try:
-        released = release_notebook(nb)
+        released = release_notebook(nb, assignment=assignment or Path(source).resolve().parent.name)
     except MarkerError as exc:
         raise MarkerError(f"{label}: {exc}") from None
     return notebook_text(released).encode("utf-8")
@@ -168,7 +202,7 @@ def planned_files(root: Path, assignment: str) -> dict[Path, bytes]:
     files: dict[Path, bytes] = {}
     for source in course.source_notebooks(root, assignment):
         target = course.release_path(root, assignment, source.name)
-        files[target] = render_release(source, course.relative(root, source))
+        files[target] = render_release(source, course.relative(root, source), assignment)
     for rel in course.data_files(root, assignment):
         source = root / course.SOLUTIONS_DIR / assignment / rel
         files[course.release_path(root, assignment, rel.as_posix())] = source.read_bytes()

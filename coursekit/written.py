@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import csv
 import io
+import random
+import re
+from dataclasses import replace
 from html import escape
 from pathlib import Path
 
 from coursekit.cells import MARK_SCHEME, SOLUTION, CellKind, cell_kind, grade_id, points, region_lines
+from coursekit.errors import CoursekitError
 from coursekit.grading.assignment import Assignment
 from coursekit.grading.feedback import STYLE, safe_name
-from coursekit.grading.prepare import SubmissionProblem, read_submission
+from coursekit.grading.manual import KEY_FILE, read_key
+from coursekit.grading.prepare import SubmissionProblem, check_assignment, read_submission
 from coursekit.grading.report import atomic_write
 from coursekit.grading.submissions import Submission
 
@@ -36,10 +41,15 @@ def _prompt(assignment: Assignment, gid: str) -> str:
     return ""
 
 
-def student_answers(sub: Submission, question_ids: list[str]) -> dict[str, str]:
-    """{question: the student's text} (every cell with that grade id, joined); a reason if unreadable."""
+def student_answers(
+    sub: Submission, question_ids: list[str], assignment: Assignment | None = None
+) -> dict[str, str]:
+    """{question: the student's text} (every cell with that grade id, joined); the reason instead if the file is
+    unreadable or (given the assignment) another assignment's notebook, whose answers must not land here."""
     try:
         nb, _ = read_submission(sub.path)
+        if assignment is not None:
+            check_assignment(nb, assignment.source, assignment.id, assignment.others)
     except SubmissionProblem as problem:
         return {gid: f"(not graded: {problem.message})" for gid in question_ids}
     found: dict[str, list[str]] = {}
@@ -47,6 +57,41 @@ def student_answers(sub: Submission, question_ids: list[str]) -> dict[str, str]:
         if grade_id(cell) in question_ids:
             found.setdefault(grade_id(cell), []).append(cell.source.strip())
     return {gid: "\n\n".join(found[gid]) if gid in found else "(no answer cell)" for gid in question_ids}
+
+
+LIST_OR_CODE = re.compile(r"^\s*([-*+]\s|\d+[.)]\s|>|```|\s{4}|\|)")
+
+
+def reflow(text: str) -> str:
+    """An answer as HTML paragraphs: the lines of a paragraph joined (students' editors wrap lines anywhere),
+    except paragraphs that hold a list, a quote, a table or code, which keep their lines."""
+    parts = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        lines = paragraph.splitlines()
+        if any(LIST_OR_CODE.match(line) for line in lines):
+            parts.append(f"<pre>{escape(paragraph)}</pre>")
+        else:
+            parts.append(f"<p>{escape(' '.join(line.strip() for line in lines))}</p>")
+    return "\n".join(parts)
+
+
+def anonymous_ids(students: list[str], folder: Path) -> dict[str, str]:
+    """{student: anonymous id} kept in `folder/key.csv` (reused on the next run; new students get new ids, in
+    a random order so that the ids do not follow the names)."""
+    known = {student: anon for anon, student in read_key(folder).items()}
+    new = [s for s in students if s not in known]
+    random.SystemRandom().shuffle(new)
+    used = {int(a[1:]) for a in known.values() if a[1:].isdigit()}
+    number = max(used, default=0)
+    for student in new:
+        number += 1
+        known[student] = f"S{number:03d}"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["anonymous", "student"])
+    writer.writerows(sorted(((a, s) for s, a in known.items())))
+    atomic_write(Path(folder) / KEY_FILE, buffer.getvalue())
+    return known
 
 
 def _page(assignment: Assignment, gid: str, max_points: float, answers: list[tuple[str, str]]) -> str:
@@ -64,7 +109,7 @@ def _page(assignment: Assignment, gid: str, max_points: float, answers: list[tup
         f"<h2>Answers ({len(answers)})</h2>",
     ]
     for student, text in answers:
-        parts.append(f"<h3 id='{escape(safe_name(student))}'>{escape(student)}</h3><pre>{escape(text)}</pre>")
+        parts.append(f"<h3 id='{escape(safe_name(student))}'>{escape(student)}</h3>{reflow(text)}")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -79,16 +124,26 @@ def _kept_scores(path: Path) -> dict[tuple[str, str], tuple[str, str]]:
     }
 
 
-def collect(assignment: Assignment, submissions: list[Submission], out: Path) -> tuple[list[Path], Path]:
-    """Write the pages and the scores CSV under `out/written/`; returns (pages, csv path)."""
+def collect(
+    assignment: Assignment, submissions: list[Submission], out: Path, blind: bool = False
+) -> tuple[list[Path], Path]:
+    """Write the pages and the scores CSV under `out/written/`; returns (pages, csv path). Blinded, the pages
+    and the CSV name students by anonymous ids only (key.csv maps them back; `grade --manual` reads it)."""
     folder = Path(out) / FOLDER
+    if blind:
+        names = anonymous_ids([sub.student for sub in submissions], folder)
+        submissions = [replace(sub, student=names[sub.student]) for sub in submissions]
+    elif (folder / KEY_FILE).is_file():
+        raise CoursekitError(
+            f"{folder} holds blinded pages (key.csv): run with --blind, or use another --out"
+        )
     questions = [
         (grade_id(c), points(c) or 0.0)
         for c in assignment.source.cells
         if cell_kind(c) is CellKind.MANUAL_ANSWER
     ]
     ids = [gid for gid, _ in questions]
-    answers = {sub.student: student_answers(sub, ids) for sub in submissions}
+    answers = {sub.student: student_answers(sub, ids, assignment) for sub in submissions}
     pages = []
     for gid, max_points in questions:
         page = folder / f"{safe_name(gid)}.html"

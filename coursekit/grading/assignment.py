@@ -4,16 +4,26 @@ submission needs beside it. Named by id (`01-hype`, under `<root>/solutions/`) o
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nbformat import NotebookNode
 
 from coursekit import course
-from coursekit.cells import CellKind, cell_kind, grade_id, graded_cells, points
-from coursekit.errors import UnknownAssignmentError
+from coursekit.cells import (
+    HIDDEN_TESTS,
+    SOLUTION,
+    CellKind,
+    cell_kind,
+    find_regions,
+    grade_id,
+    graded_cells,
+    points,
+)
+from coursekit.errors import CoursekitError, MarkerError, UnknownAssignmentError
 from coursekit.notebook_io import read_notebook
-from coursekit.release import release_notebook
+from coursekit.release import release_notebook, stamp_of
 
 KIT_DATA_DIR = (
     "data"  # the course's data folder, copied into each sandbox (appraisal reads it via HYPE_KIT_DATA)
@@ -39,6 +49,13 @@ class Assignment:
     release: NotebookNode
     files: list[tuple[Path, str]]
     data_dir: Path | None
+    others: dict[str, frozenset[str]] = field(default_factory=dict)  # other assignments' grade ids
+
+    @property
+    def release_version(self) -> str:
+        """The version stamped in the current release's notebook metadata."""
+        stamp = stamp_of(self.release)
+        return stamp[1] if stamp else ""
 
     @property
     def notebook_name(self) -> str:
@@ -62,6 +79,22 @@ class Assignment:
         return sum(q.points for q in self.questions if q.manual)
 
     @property
+    def titles(self) -> dict[str, str]:
+        """{grade id: a title for students}: the first line of the markdown cell above the question (its
+        prompt), without markdown emphasis, at most 80 characters; the grade id when there is none."""
+        titles: dict[str, str] = {}
+        prompt = ""
+        for cell in self.source.cells:
+            if cell.cell_type == "markdown" and cell_kind(cell) is not CellKind.MANUAL_ANSWER:
+                prompt = next((line for line in cell.source.splitlines() if line.strip()), "")
+            gid = grade_id(cell)
+            if gid and cell_kind(cell) in (CellKind.AUTOGRADER_TESTS, CellKind.MANUAL_ANSWER):
+                text = re.sub(r"\*\*|__|[`#*]", "", prompt).strip()
+                text = text if len(text) <= 80 else text[:77].rstrip() + "..."
+                titles[gid] = text or gid
+        return titles
+
+    @property
     def grade_ids(self) -> set[str]:
         return {gid for cell in self.source.cells if (gid := grade_id(cell))}
 
@@ -78,6 +111,40 @@ def _course_root_of(notebook: Path) -> Path | None:
     if notebook.parent.parent.name == course.SOLUTIONS_DIR:
         return notebook.parent.parent.parent
     return None
+
+
+def _regions(nb: NotebookNode, marker) -> int:
+    count = 0
+    for cell in nb.cells:
+        try:
+            count += sum(1 for r in find_regions(cell.source) if r.marker == marker)
+        except MarkerError:
+            continue
+    return count
+
+
+def _refuse_a_release(path: Path, nb: NotebookNode, assignment_id: str, root: Path) -> None:
+    """Grading against a student's copy would run without the hidden tests and raise scores: refuse a notebook
+    that carries the release stamp, sits under exercises/, has graded cells but neither solutions nor hidden
+    tests, or lacks the hidden tests that the source of the same name under solutions/ has."""
+    hint = f"name the source under {course.SOLUTIONS_DIR}/ (or its assignment id)"
+    if stamp_of(nb) is not None or path.parent.parent.name == course.EXERCISES_DIR:
+        raise UnknownAssignmentError(f"{path} is a released exercise, not the source; {hint}")
+    if not graded_cells(nb):
+        raise UnknownAssignmentError(f"{path} has no graded cells, so there is nothing to grade; {hint}")
+    hidden = _regions(nb, HIDDEN_TESTS)
+    if not hidden and not _regions(nb, SOLUTION):
+        raise UnknownAssignmentError(
+            f"{path} has no solutions and no hidden tests: it looks like a release; {hint}"
+        )
+    twin = Path(root) / course.SOLUTIONS_DIR / assignment_id / path.name
+    if not hidden and twin.is_file() and twin.resolve() != path.resolve():
+        try:
+            twin_hidden = _regions(read_notebook(twin), HIDDEN_TESTS)
+        except CoursekitError:
+            twin_hidden = 0
+        if twin_hidden:
+            raise UnknownAssignmentError(f"{path} lacks the hidden tests of {twin}; {hint}")
 
 
 def load_assignment(spec: str, root: Path = Path(".")) -> Assignment:
@@ -102,6 +169,7 @@ def load_assignment(spec: str, root: Path = Path(".")) -> Assignment:
             )
         source_path, assignment_id, course_root = notebooks[0].resolve(), spec, root.resolve()
     source = read_notebook(source_path)
+    _refuse_a_release(source_path, source, assignment_id, root)
     folder = source_path.parent
     if course_root is not None and source_path.parent.parent.name == course.SOLUTIONS_DIR:
         rels = course.data_files(course_root, assignment_id)
@@ -113,4 +181,29 @@ def load_assignment(spec: str, root: Path = Path(".")) -> Assignment:
     data_dir = None
     if course_root is not None and (course_root / KIT_DATA_DIR).is_dir():
         data_dir = course_root / KIT_DATA_DIR
-    return Assignment(assignment_id, source_path, source, release_notebook(source), files, data_dir)
+    others = _other_assignments(course_root, assignment_id) if course_root is not None else {}
+    return Assignment(
+        assignment_id,
+        source_path,
+        source,
+        release_notebook(source, assignment=assignment_id),
+        files,
+        data_dir,
+        others,
+    )
+
+
+def _other_assignments(root: Path, assignment_id: str) -> dict[str, frozenset[str]]:
+    """{assignment id: its grade ids} for every other assignment under `<root>/solutions/`."""
+    others: dict[str, frozenset[str]] = {}
+    for other in course.assignment_ids(root):
+        if other == assignment_id:
+            continue
+        ids: set[str] = set()
+        for path in course.source_notebooks(root, other):
+            try:
+                ids.update(gid for cell in read_notebook(path).cells if (gid := grade_id(cell)))
+            except CoursekitError:
+                continue
+        others[other] = frozenset(ids)
+    return others

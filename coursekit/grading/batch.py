@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import os
 import queue
 import shutil
@@ -19,36 +20,128 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import astuple, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 from coursekit.cells import CellKind, cell_kind, grade_id
 from coursekit.grading.assignment import Assignment
 from coursekit.grading.gradebook import Gradebook
 from coursekit.grading.kernel import Limits, SandboxKernel, started
+from coursekit.grading.lms import ExportSettings
 from coursekit.grading.manual import apply_manual
 from coursekit.grading.prepare import SubmissionProblem, check_assignment, read_submission, restore
 from coursekit.grading.report import Progress, summary, write_reports
+from coursekit.grading.roster import LatePolicy, Roster, days_late
 from coursekit.grading.run import ERROR, TIMEOUT, run_notebook, sandbox_chdir
 from coursekit.grading.score import QuestionResult, Result, score_test, score_written
+from coursekit.grading.status import RunStatus, Status
 from coursekit.grading.submissions import Submission
+from coursekit.release import stamp_of
 
-GRADED, ERROR_STATUS, TIMEOUT_STATUS = "graded", "error", "timeout"
+GRADED, ERROR_STATUS, TIMEOUT_STATUS = Status.GRADED, Status.ERROR, Status.TIMEOUT
+TEMP_PREFIX = "coursekit-grade-"
+OWNER_FILE = "owner.pid"
+STALE_AFTER = 6 * 3600  # seconds: a temporary folder without a live owner older than this is removed
 
 
-@dataclass
+def _not_in_fingerprint() -> dict[str, bool]:
+    return {"fingerprint": False}
+
+
+@dataclass(frozen=True)
 class Options:
-    """How to grade: resource limits, parallel jobs, whether to ignore stored results, nbgrader's stderr rule."""
+    """How to grade: resource limits, parallel jobs, whether to ignore stored results, nbgrader's stderr rule.
+
+    Every field decides the grades (and is part of the fingerprint) unless its metadata says otherwise, so an
+    option added later cannot silently reuse grades made without it."""
 
     limits: Limits = field(default_factory=Limits)
-    jobs: int = 0
-    regrade: bool = False
+    jobs: int = field(default=0, metadata=_not_in_fingerprint())
+    regrade: bool = field(default=False, metadata=_not_in_fingerprint())
     stderr_fails: bool = False
 
     def fingerprint(self, assignment: Assignment) -> str:
-        limits = ",".join(f"{float(v):g}" for v in astuple(self.limits))
-        text = f"{assignment.fingerprint()}|{limits}|{self.stderr_fails}"
+        """A hash of the assignment and of every option that can change a grade."""
+        grading = {f.name: getattr(self, f.name) for f in fields(self) if f.metadata.get("fingerprint", True)}
+        text = f"{assignment.fingerprint()}|{json.dumps(_plain(grading), sort_keys=True)}"
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _plain(value: object) -> object:
+    """Dataclasses as dicts (with their type's name), numbers as floats, recursively, for a stable JSON text."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {"__type__": type(value).__name__, **{k: _plain(v) for k, v in asdict(value).items()}}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)  # 4 and 4.0 seconds are the same limit
+    return value
+
+
+class GradingInterrupted(Exception):
+    """Ctrl-C during a batch: what was graded is saved; `graded` says how many."""
+
+    def __init__(self, graded: int) -> None:
+        super().__init__(f"interrupted; {graded} graded and saved; run the same command to resume")
+        self.graded = graded
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temp(base: Path | None = None, now: float | None = None) -> list[Path]:
+    """Remove `coursekit-grade-*` folders left by killed runs: their owner process is gone (or, without an owner
+    file, they are older than STALE_AFTER). Returns the folders removed."""
+    base = Path(base or tempfile.gettempdir())
+    now = time.time() if now is None else now
+    removed = []
+    for folder in base.glob(f"{TEMP_PREFIX}*"):
+        try:
+            if not folder.is_dir() or folder.is_symlink() or folder.stat().st_uid != os.getuid():
+                continue
+            owner = folder / OWNER_FILE
+            if owner.is_file():
+                text = owner.read_text().strip()
+                stale = not (text.isdigit() and _alive(int(text)))
+            else:
+                stale = now - folder.stat().st_mtime > STALE_AFTER
+        except OSError:
+            continue
+        if stale:
+            _rmtree(folder)
+            removed.append(folder)
+    removed += _remove_stale_connection_files(base, now)
+    return removed
+
+
+SANDBOX_KERNEL_NAME = "coursekit-sandbox"  # kernel.py's spec name, written into each connection file
+CONNECTION_FILE_AGE = 600  # seconds: a kernel reads its connection file at start-up, within a minute
+
+
+def _remove_stale_connection_files(base: Path, now: float) -> list[Path]:
+    """Kernel connection files (jupyter_client writes `tmp*.json` in the temp folder) of the grader's sandbox
+    kernels, older than CONNECTION_FILE_AGE: left by killed runs (a clean run removes its own)."""
+    removed = []
+    for path in base.glob("tmp*.json"):
+        try:
+            info = path.stat()
+            if info.st_uid != os.getuid() or info.st_size > 4096 or now - info.st_mtime < CONNECTION_FILE_AGE:
+                continue
+            if json.loads(path.read_text(encoding="utf-8")).get("kernel_name") != SANDBOX_KERNEL_NAME:
+                continue
+            path.unlink()
+        except (OSError, ValueError, AttributeError):
+            continue
+        removed.append(path)
+    return removed
 
 
 def _rmtree(path: Path) -> None:
@@ -102,12 +195,21 @@ async def grade_one(
     assignment: Assignment, sub: Submission, options: Options, kernel_slot: asyncio.Task | None, base: Path
 ) -> tuple[Result, bool]:
     """Grade one submission; returns the result and whether the pre-started kernel was used up."""
-    result = Result(sub.student, str(sub.path), GRADED)
+    result = Result(
+        sub.student,
+        str(sub.path),
+        GRADED,
+        platform=sub.platform,
+        platform_user=sub.platform_user,
+        platform_name=sub.platform_name,
+        platform_file=str(sub.order[0]) if sub.order else "",
+    )
     t0 = time.monotonic()
     try:
         nb, notes = read_submission(sub.path)
-        check_assignment(nb, assignment.source, assignment.id)
+        check_assignment(nb, assignment.source, assignment.id, assignment.others)
         prepared = restore(nb, assignment.source, assignment.release)
+        _forgive_rerelease(nb, assignment, prepared.notes)
     except SubmissionProblem as problem:
         result.status, result.message = problem.status, problem.message
         return result, False
@@ -134,9 +236,9 @@ async def grade_one(
             result.answer_errors.append(
                 f"{prepared.labels[index]}: {cell_run.ename}: {cell_run.evalue}".rstrip(": ")
             )
-        if run.status == "timeout":
+        if run.status == RunStatus.TIMEOUT:
             result.status = TIMEOUT_STATUS
-        elif run.status == "died":
+        elif run.status == RunStatus.DIED:
             result.status = ERROR_STATUS
         timeouts = [
             f"{prepared.labels[i]} timed out after {r.seconds:.0f} s and was interrupted"
@@ -151,6 +253,23 @@ async def grade_one(
             _rmtree(root)
         result.seconds = round(time.monotonic() - t0, 2)
     return result, True
+
+
+CHANGED_NOTE = "was changed; the instructor's version was run"
+
+
+def _forgive_rerelease(nb, assignment: Assignment, notes: list[str]) -> None:
+    """A notebook from an earlier release has the instructor's older test cells: those differences are the
+    instructor's, not the student's, so the "was changed" notes are replaced by one line saying so."""
+    stamp = stamp_of(nb)
+    if stamp is None or not stamp[1] or stamp[1] == assignment.release_version:
+        return
+    kept = [n for n in notes if not n.endswith(CHANGED_NOTE)]
+    if len(kept) != len(notes):
+        kept.append(
+            "your notebook is from an earlier release of this assignment; the current checks were run"
+        )
+    notes[:] = kept
 
 
 async def _new_kernel(assignment: Assignment, options: Options, base: Path) -> tuple[Path, SandboxKernel]:
@@ -215,12 +334,38 @@ async def _discard(slot: asyncio.Task) -> None:
         _rmtree(root)
 
 
+@dataclass(frozen=True)
+class Deadline:
+    """The due date, the late policy and the roster (for each student's own date or extension)."""
+
+    due: datetime | None
+    policy: LatePolicy = field(default_factory=LatePolicy)
+    roster: Roster | None = None
+
+    def lateness(self, sub: Submission) -> tuple[float, str]:
+        """(days late, how it is known) of a submission, with the student's own date or extension."""
+        student = self.roster.by_id().get(sub.student) if self.roster else None
+        return days_late(sub, self.due, student)
+
+    def apply(self, result: Result, sub: Submission | None, stored: tuple[float, str] | None = None) -> Result:
+        """`result` with its lateness (from this run's file, else as stored in the gradebook) and the penalty."""
+        if self.policy.kind == "none":
+            return replace(result, late_days=0.0, late_note="", penalty=0.0)
+        days, note = self.lateness(sub) if sub is not None else (stored or (0.0, ""))
+        result = replace(result, late_days=days, late_note=note)
+        if result.status in (Status.NOT_A_NOTEBOOK, Status.WRONG_ASSIGNMENT):
+            return replace(result, penalty=0.0)
+        penalty = round(result.total * (1 - self.policy.multiplier(result.late_days)), 2)
+        return replace(result, penalty=penalty)
+
+
 @dataclass
 class BatchOutcome:
     results: list[Result]
     graded_now: int
     reused: int
     seconds: float
+    exports: list[Path] = field(default_factory=list)
 
 
 def grade_batch(
@@ -228,11 +373,13 @@ def grade_batch(
     submissions: list[Submission],
     out: Path,
     options: Options,
-    manual_scores: list[tuple[str, str, float, str]] | None = None,
+    manual_scores: list[tuple[str, str, float | None, str]] | None = None,
     progress: Progress | None = None,
+    deadline: Deadline | None = None,
+    export: ExportSettings | None = None,
 ) -> BatchOutcome:
-    """Grade `submissions` into the gradebook in `out`, then write the CSVs and feedback for every student of
-    the assignment in the gradebook."""
+    """Grade `submissions` into the gradebook in `out`, then write the CSVs, feedback and class report for every
+    student of the assignment in the gradebook. `options` is not changed."""
     t0 = time.monotonic()
     out = Path(out)
     book = Gradebook(out)
@@ -257,19 +404,43 @@ def grade_batch(
             progress.update(result)
 
         if todo:
-            options.jobs = options.jobs or os.cpu_count() or 1
-            base = Path(tempfile.mkdtemp(prefix="coursekit-grade-"))
+            run_options = replace(options, jobs=options.jobs or os.cpu_count() or 1)
+            remove_stale_temp()
+            base = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
+            (base / OWNER_FILE).write_text(str(os.getpid()))
+            stored_now = [0]
+
+            def on_result_counted(sub: Submission, result: Result) -> None:
+                on_result(sub, result)
+                stored_now[0] += 1
+
             try:
-                _run_outside_any_loop(lambda report: _grade_all(assignment, todo, options, report, base), on_result)
+                _run_outside_any_loop(
+                    lambda report: _grade_all(assignment, todo, run_options, report, base), on_result_counted
+                )
+            except KeyboardInterrupt:
+                raise GradingInterrupted(stored_now[0]) from None
             finally:
                 _rmtree(base)
         manual = book.manual(assignment.id)
         results = [apply_manual(r, manual) for r in book.results(assignment.id)]
+        if deadline is not None:
+            book.set_lateness(assignment.id, [(sub.student, *deadline.lateness(sub)) for sub in submissions])
+            late = book.lateness(assignment.id)
+            results = [deadline.apply(r, None, late.get(r.student)) for r in results]
         question_ids = [q.grade_id for q in assignment.questions]
-        write_reports(out, assignment.id, results, question_ids)
+        exports = write_reports(
+            out,
+            assignment.id,
+            results,
+            question_ids,
+            assignment.titles,
+            export,
+            assignment.auto_max + assignment.manual_max,
+        )
     finally:
         book.close()
-    return BatchOutcome(results, len(todo), reused, time.monotonic() - t0)
+    return BatchOutcome(results, len(todo), reused, time.monotonic() - t0, exports)
 
 
 def _run_outside_any_loop(
@@ -313,6 +484,12 @@ def print_summary(outcome: BatchOutcome, assignment: Assignment, out: Path, stre
     print(summary(outcome.results, assignment.auto_max, outcome.seconds), file=stream)
     print(
         f"coursekit grade: {outcome.graded_now} graded now, {outcome.reused} unchanged since the last run; "
-        f"wrote {out}/grades.csv, grades-long.csv, grades-lms.csv, feedback/",
+        f"wrote {out}/grades.csv, grades-long.csv, grades-lms.csv, feedback/, report.html, questions.csv"
+        + "".join(
+            f", {p.name}"
+            for p in outcome.exports
+            if p.name not in ("grades-lms.csv", "report.html", "questions.csv")
+        ),
         file=stream,
     )
+    print(f"coursekit grade: start with the class report: {out / 'report.html'}", file=stream)

@@ -4,15 +4,18 @@ and a run that was killed resumes where it stopped. Each submission is committed
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from dataclasses import asdict
 from pathlib import Path
 
+from coursekit.errors import CoursekitError
 from coursekit.grading.score import QuestionResult, Result
+from coursekit.grading.status import FINAL_STATUSES
 
 FILE_NAME = "gradebook.sqlite"
-FINAL = ("graded", "not-a-notebook", "wrong-assignment")  # statuses reused by a re-run; others are re-graded
+FINAL = FINAL_STATUSES  # statuses reused by a re-run; others are re-graded
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -28,6 +31,13 @@ CREATE TABLE IF NOT EXISTS submissions (
     result TEXT NOT NULL,
     PRIMARY KEY (assignment, student)
 );
+CREATE TABLE IF NOT EXISTS lateness (
+    assignment TEXT NOT NULL,
+    student TEXT NOT NULL,
+    days REAL NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (assignment, student)
+);
 CREATE TABLE IF NOT EXISTS manual_scores (
     assignment TEXT NOT NULL,
     student TEXT NOT NULL,
@@ -37,6 +47,38 @@ CREATE TABLE IF NOT EXISTS manual_scores (
     PRIMARY KEY (assignment, student, question)
 );
 """
+
+
+CLAIM_FILE = ".coursekit-assignment"
+
+
+def claim_folder(folder: Path, assignment: str) -> None:
+    """Make `folder` an output folder of `assignment`, or refuse one that holds another assignment's work
+    (its marker file, or results of another assignment in its gradebook). Raises CoursekitError (exit 2)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise CoursekitError(f"--out {folder} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CoursekitError(f"--out {folder}: cannot create the folder ({exc.strerror})") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CoursekitError(f"--out {folder}: the folder is not writable")
+    marker = folder / CLAIM_FILE
+    owner = marker.read_text(encoding="utf-8").strip() if marker.is_file() else ""
+    if not owner and (folder / FILE_NAME).is_file():
+        book = Gradebook(folder)
+        try:
+            others = sorted(book.assignments() - {assignment})
+        finally:
+            book.close()
+        owner = others[0] if others else ""
+    if owner and owner != assignment:
+        raise CoursekitError(
+            f"--out {folder} holds the work of assignment {owner}, not {assignment}; use a folder per assignment"
+        )
+    if not marker.is_file():
+        marker.write_text(assignment + "\n", encoding="utf-8")
 
 
 def result_from_json(text: str) -> Result:
@@ -93,13 +135,44 @@ class Gradebook:
         ).fetchall()
         return [result_from_json(text) for (text,) in rows]
 
-    def set_manual(self, assignment: str, scores: list[tuple[str, str, float, str]]) -> None:
-        """Store (student, question, points, comment) given by a grader, replacing earlier ones."""
+    def set_manual(self, assignment: str, scores: list[tuple[str, str, float | None, str]]) -> None:
+        """Store (student, question, points, comment) given by a grader, replacing earlier ones; points None
+        (a cell the grader cleared) removes the earlier points."""
         with self.db:
             self.db.executemany(
                 "INSERT OR REPLACE INTO manual_scores VALUES (?,?,?,?,?)",
-                [(assignment, *row) for row in scores],
+                [(assignment, *row) for row in scores if row[2] is not None],
             )
+            self.db.executemany(
+                "DELETE FROM manual_scores WHERE assignment=? AND student=? AND question=?",
+                [(assignment, row[0], row[1]) for row in scores if row[2] is None],
+            )
+
+    def set_lateness(self, assignment: str, rows: list[tuple[str, float, str]]) -> None:
+        """Store (student, days late, how it is known) of the files graded in this run."""
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO lateness VALUES (?,?,?,?)", [(assignment, *row) for row in rows]
+            )
+
+    def lateness(self, assignment: str) -> dict[str, tuple[float, str]]:
+        """{student: (days late, how it is known)} as last stored."""
+        rows = self.db.execute(
+            "SELECT student, days, note FROM lateness WHERE assignment=?", (assignment,)
+        ).fetchall()
+        return {s: (d, n) for s, d, n in rows}
+
+    def students(self, assignment: str) -> set[str]:
+        """The students with a stored result for the assignment."""
+        rows = self.db.execute("SELECT student FROM submissions WHERE assignment=?", (assignment,)).fetchall()
+        return {s for (s,) in rows}
+
+    def assignments(self) -> set[str]:
+        """Every assignment with a stored result or manual score in this gradebook."""
+        rows = self.db.execute(
+            "SELECT assignment FROM submissions UNION SELECT assignment FROM manual_scores"
+        ).fetchall()
+        return {a for (a,) in rows}
 
     def manual(self, assignment: str) -> dict[tuple[str, str], tuple[float, str]]:
         """{(student, question): (points, comment)} given by graders."""

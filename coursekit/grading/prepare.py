@@ -24,10 +24,12 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from coursekit.cells import CellKind, cell_kind, grade_id, is_nbgrader_cell
 from coursekit.errors import NotebookReadError
+from coursekit.grading.status import Status
 from coursekit.notebook_io import parse_notebook
+from coursekit.release import stamp_of
 
-NOT_A_NOTEBOOK = "not-a-notebook"
-WRONG_ASSIGNMENT = "wrong-assignment"
+NOT_A_NOTEBOOK = Status.NOT_A_NOTEBOOK
+WRONG_ASSIGNMENT = Status.WRONG_ASSIGNMENT
 INSTRUCTOR_KINDS = (CellKind.AUTOGRADER_TESTS, CellKind.READ_ONLY)
 ANSWER_KINDS = (CellKind.AUTOGRADED_ANSWER, CellKind.MANUAL_ANSWER, CellKind.TASK)
 MAX_NOTEBOOK_BYTES = 100 * 2**20
@@ -115,10 +117,36 @@ def _lenient(data: dict) -> NotebookNode:
     return nbformat.from_dict({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells})
 
 
-def check_assignment(nb: NotebookNode, source: NotebookNode, assignment_id: str) -> None:
-    """Raise SubmissionProblem(wrong-assignment) if no cell of `nb` carries a grade id of the source."""
+def check_assignment(
+    nb: NotebookNode,
+    source: NotebookNode,
+    assignment_id: str,
+    others: dict[str, frozenset[str]] | None = None,
+) -> None:
+    """Raise SubmissionProblem(wrong-assignment) for a notebook of another assignment: its release stamp names
+    another assignment, or (for unstamped, older files) it has none of the source's grade ids, or it has grade ids
+    that only another assignment (`others`: id -> its grade ids) has and none that only this one has."""
+    stamp = stamp_of(nb)
+    if stamp is not None and stamp[0] != assignment_id:
+        raise SubmissionProblem(
+            WRONG_ASSIGNMENT, f"this notebook belongs to another assignment ({stamp[0]}), not {assignment_id}"
+        )
     wanted = {gid for cell in source.cells if (gid := grade_id(cell))}
     found = {gid for cell in nb.cells if (gid := grade_id(cell))}
+    if stamp is None and others:
+        shared = set().union(*others.values())
+        if not found & (wanted - shared):
+            # the closest other assignment: most of the notebook's grade ids, fewest it lacks
+            candidates = [(len(found & ids) - len(found - ids), other, ids) for other, ids in others.items()]
+            for _, other, ids in sorted(candidates, key=lambda c: (-c[0], c[1])):
+                own = sorted(found & (ids - wanted))
+                if other != assignment_id and own:
+                    raise SubmissionProblem(
+                        WRONG_ASSIGNMENT,
+                        f"this notebook belongs to another assignment ({other}: it has its cells "
+                        f"{', '.join(own[:3])}), not {assignment_id}",
+                    )
+                break
     if wanted & found:
         return
     if found:
@@ -129,7 +157,8 @@ def check_assignment(nb: NotebookNode, source: NotebookNode, assignment_id: str)
         )
     raise SubmissionProblem(
         WRONG_ASSIGNMENT,
-        f"no cell of {assignment_id} found: the notebook has no graded cells (was the work copied into a new notebook?)",
+        f"no cell of {assignment_id} found: the notebook has no graded cells "
+        "(was the work copied into a new notebook?)",
     )
 
 

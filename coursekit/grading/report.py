@@ -12,12 +12,15 @@ from collections import Counter
 from pathlib import Path
 from typing import TextIO
 
+from coursekit.grading.class_report import write_class_report
 from coursekit.grading.feedback import feedback_html, safe_name
+from coursekit.grading.lms import PLAIN_FILE, ExportSettings, feedback_zips, write_exports
 from coursekit.grading.score import Result
+from coursekit.grading.status import Status
 
 GRADES = "grades.csv"
 LONG = "grades-long.csv"
-LMS = "grades-lms.csv"
+LMS = PLAIN_FILE
 FEEDBACK = "feedback"
 
 
@@ -57,6 +60,9 @@ def grades_rows(results: list[Result], question_ids: list[str]) -> list[list[obj
         "manual",
         "manual_pending",
         "total",
+        "late_days",
+        "penalty",
+        "final",
         "status",
         "message",
     ]
@@ -73,6 +79,9 @@ def grades_rows(results: list[Result], question_ids: list[str]) -> list[list[obj
                 _num(r.manual_score),
                 _num(r.manual_pending),
                 _num(r.total),
+                _num(r.late_days),
+                _num(r.penalty),
+                _num(r.final),
                 r.status,
                 r.message,
             ]
@@ -102,13 +111,44 @@ def long_rows(results: list[Result], assignment: str) -> list[list[object]]:
     return rows
 
 
-def write_reports(out: Path, assignment: str, results: list[Result], question_ids: list[str]) -> None:
-    """grades.csv, grades-long.csv, grades-lms.csv (student,total) and feedback/<student>.html under `out`."""
+def write_reports(
+    out: Path,
+    assignment: str,
+    results: list[Result],
+    question_ids: list[str],
+    titles: dict[str, str] | None = None,
+    export: ExportSettings | None = None,
+    points: float | None = None,
+) -> list[Path]:
+    """grades.csv, grades-long.csv, the LMS exports, feedback/<student>.html (and the platforms' feedback zips),
+    report.html and questions.csv under `out`; returns the platform files written."""
+    export = export or ExportSettings()
     atomic_write(out / GRADES, _csv(grades_rows(results, question_ids)))
     atomic_write(out / LONG, _csv(long_rows(results, assignment)))
-    atomic_write(out / LMS, _csv([["student", "total"], *([r.student, _num(r.total)] for r in results)]))
-    for r in results:
-        atomic_write(out / FEEDBACK / f"{safe_name(r.student)}.html", feedback_html(r, assignment))
+    if points is None:
+        points = max((r.max_total for r in results), default=0.0)
+    written = write_exports(out, results, assignment, points, export, feedback_summary, atomic_write)
+    pages = {r.student: feedback_html(r, assignment, titles) for r in results}
+    for student, page in pages.items():
+        atomic_write(out / FEEDBACK / f"{safe_name(student)}.html", page)
+    zips, _ = feedback_zips(out, pages, results)
+    written += zips
+    written += write_class_report(out, assignment, results, titles, atomic_write)
+    return written
+
+
+def feedback_summary(result: Result) -> str:
+    """One line for a platform's feedback column."""
+    if result.status in (Status.NOT_A_NOTEBOOK, Status.WRONG_ASSIGNMENT):
+        return f"not graded: {result.message}"
+    text = f"{result.total:g} of {result.max_total:g} points"
+    if result.manual_pending:
+        text += f" ({result.manual_pending:g} points of written answers still to grade)"
+    if result.penalty:
+        text += (
+            f"; late by {result.late_days:g} day(s): {result.penalty:g} points off, grade {result.final:g}"
+        )
+    return text + "; see the feedback page for each question"
 
 
 class Progress:
@@ -143,7 +183,7 @@ def summary(results: list[Result], auto_max: float, seconds: float) -> str:
         + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     ]
     scores = [
-        r.auto_score for r in results if r.status != "not-a-notebook" and r.status != "wrong-assignment"
+        r.auto_score for r in results if r.status not in (Status.NOT_A_NOTEBOOK, Status.WRONG_ASSIGNMENT)
     ]
     if scores:
         lines.append(

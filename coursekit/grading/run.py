@@ -14,6 +14,7 @@ from nbformat import NotebookNode
 from nbformat.v4 import output_from_msg
 
 from coursekit.grading.kernel import Limits, SandboxKernel
+from coursekit.grading.status import CellStatus
 
 INTERRUPT_GRACE = 3.0  # seconds a kernel gets to stop after an interrupt before it is killed
 POLL = 1.0
@@ -21,7 +22,13 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _CELL_FRAME = re.compile(r"Cell In\[\d+\], line (\d+)")
 MAX_TRACEBACK_LINES = 60
 
-OK, ERROR, TIMEOUT, DIED, NOT_RUN = "ok", "error", "timeout", "kernel died", "not run"
+OK, ERROR, TIMEOUT, DIED, NOT_RUN = (
+    CellStatus.OK,
+    CellStatus.ERROR,
+    CellStatus.TIMEOUT,
+    CellStatus.DIED,
+    CellStatus.NOT_RUN,
+)
 
 
 @dataclass

@@ -6,7 +6,8 @@ output on stderr (a warning) does not zero the cell, and a partial score above t
 instead of crashing the grader. A written (manually graded) answer left as released scores 0; otherwise its
 points are pending until a grader gives them.
 
-Messages never quote the hidden tests: a failure on a hidden line says only which kind of error it was.
+Messages never quote the hidden tests: a failure on a hidden line says which kind of error it was, and, for an
+`assert` with a message (`assert x == 3, "the mean of ..."`), that message, which the instructor wrote for students.
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ from nbformat import NotebookNode
 
 from coursekit.cells import HIDDEN_TESTS, TEXT_STUB, find_regions
 from coursekit.grading.run import DIED, ERROR, NOT_RUN, OK, TIMEOUT, CellRun
+from coursekit.grading.status import QuestionStatus
 
-PASSED, PARTIAL, FAILED, PENDING, UNANSWERED, GRADED = (
-    "passed",
-    "partial",
-    "failed",
-    "pending",
-    "unanswered",
-    "graded by hand",
+PASSED, PARTIAL, FAILED, PENDING, UNANSWERED, MARKED = (
+    QuestionStatus.PASSED,
+    QuestionStatus.PARTIAL,
+    QuestionStatus.FAILED,
+    QuestionStatus.PENDING,
+    QuestionStatus.UNANSWERED,
+    QuestionStatus.MARKED,
 )
 
 HINTS = {
@@ -58,6 +60,13 @@ class Result:
     notes: list[str] = field(default_factory=list)
     answer_errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    platform: str = ""  # where the graded file came from (canvas, moodle, nbgrader, file) and its ids there,
+    platform_user: str = ""  # kept so that feedback can be named as the platform's bulk upload expects
+    platform_name: str = ""
+    platform_file: str = ""
+    late_days: float = 0.0
+    late_note: str = ""
+    penalty: float = 0.0  # points taken off for lateness
 
     @property
     def auto_score(self) -> float:
@@ -77,7 +86,17 @@ class Result:
 
     @property
     def total(self) -> float:
+        """Points earned, before any late penalty."""
         return self.auto_score + self.manual_score
+
+    @property
+    def max_total(self) -> float:
+        return sum(q.max_points for q in self.questions)
+
+    @property
+    def final(self) -> float:
+        """The grade to report: the total less the late penalty."""
+        return max(0.0, self.total - self.penalty)
 
 
 def partial_credit(text: str, max_points: float) -> float:
@@ -115,7 +134,16 @@ def explain(run: CellRun, source: str) -> str:
         return f"a public check failed: {detail}" + (f" ({hint})" if hint and not run.evalue else "")
     if run.ename == "NotImplementedError":
         return f"a hidden test failed: {HINTS['NotImplementedError']}"
+    if run.ename == "AssertionError" and run.evalue.strip():
+        # the instructor wrote this message for students (assert ..., "message"); the code stays hidden
+        return f"a hidden test failed: {student_message(run.evalue)}"
     return f"a hidden test failed ({run.ename}" + (f": {hint})" if hint else ")")
+
+
+def student_message(evalue: str, limit: int = 300) -> str:
+    """An assertion's message as shown to a student: its text on one line, at most `limit` characters."""
+    text = " ".join(evalue.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def score_test(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from coursekit.errors import CoursekitError
@@ -27,10 +28,87 @@ class NoSubmissionsError(CoursekitError):
 
 @dataclass(frozen=True)
 class Submission:
-    """A file to grade, and whose it is."""
+    """A file to grade, and whose it is; what the platform's file name says about it (see `parse_name`)."""
 
     student: str
     path: Path
+    platform: str = "file"  # canvas, moodle, nbgrader or file
+    platform_user: str = ""  # Canvas user id, Moodle participant id
+    platform_name: str = ""  # Canvas's name part (parkkai), Moodle's full name, nbgrader's student folder
+    order: tuple[int, ...] = ()  # Canvas (attachment id, copy number): larger is newer
+    late: bool = False  # Canvas marked the file LATE
+    submitted_at: datetime | None = None  # nbgrader's timestamp.txt
+
+
+CANVAS = re.compile(r"^(?P<name>[^_]+?)(?P<late>_LATE)?_(?P<user>\d+)_(?P<sub>\d+)_(?P<file>.+)$")
+MOODLE_FOLDER = re.compile(r"^(?P<name>.+?)_(?P<user>\d+)_assignsubmission_[a-z]+_?(?P<file>.*)$")
+BROWSER_COPY = re.compile(r"\s*\(\d+\)$")  # "hype (1)": a second download of the same file
+TIMESTAMP_FORMATS = (
+    "%Y-%m-%d %H:%M:%S.%f %Z",
+    "%Y-%m-%d %H:%M:%S %Z",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S",
+)
+
+
+def read_timestamp(folder: Path) -> datetime | None:
+    """nbgrader's `timestamp.txt` beside a submission (e.g. `2026-10-01 12:00:00.000000 UTC`), as UTC."""
+    try:
+        text = (Path(folder) / "timestamp.txt").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    for fmt in TIMESTAMP_FORMATS:
+        try:
+            when = datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return when if when.tzinfo else when.replace(tzinfo=UTC)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def parse_name(path: Path, assignment_id: str, notebook_stem: str) -> Submission:
+    """A submission with its platform's details read from its path:
+
+    - Canvas's "download submissions": `name[_LATE]_userid_attachmentid_file[-N].ipynb` (the name part is the
+      student's sortable name, lower case, without punctuation);
+    - Moodle's "download all submissions": a folder `Full Name_participantid_assignsubmission_file_` (or the
+      same as a file-name prefix in older Moodle);
+    - nbgrader's `submitted/<student>/<assignment>/<notebook>.ipynb` (with `timestamp.txt` beside it);
+    - otherwise the file's stem, cleaned as `student_id` does, and of a browser's " (1)" suffix.
+    """
+    path = Path(path)
+    stem = BROWSER_COPY.sub("", path.stem)
+    canvas = CANVAS.match(stem)
+    if canvas:
+        file_part = canvas["file"]
+        copy = re.search(r"-(\d+)$", file_part)
+        return Submission(
+            canvas["name"],
+            path,
+            "canvas",
+            canvas["user"],
+            canvas["name"],
+            (int(canvas["sub"]), int(copy[1]) if copy else 0),
+            late=bool(canvas["late"]),
+        )
+    for part in (path.parent.name, stem):
+        moodle = MOODLE_FOLDER.match(part)
+        if moodle:
+            name = moodle["name"].strip()
+            return Submission(name, path, "moodle", moodle["user"], name)
+    named_for_assignment = stem.lower() in (notebook_stem.lower(), assignment_id.lower())
+    if path.parent.name == assignment_id and path.parent.parent.name and named_for_assignment:
+        student = path.parent.parent.name
+        return Submission(student, path, "nbgrader", "", student, submitted_at=read_timestamp(path.parent))
+    numbered = re.sub(r"-\d+$", "", stem)  # smith_hype-1: a platform's second copy of smith_hype
+    student = student_id(path.with_name(numbered + path.suffix), assignment_id, notebook_stem)
+    if numbered == stem or student == numbered:
+        student = student_id(path.with_name(stem + path.suffix), assignment_id, notebook_stem)
+    return Submission(student, path)
 
 
 def _suffixes(assignment_id: str, notebook_stem: str) -> list[str]:
@@ -54,11 +132,14 @@ def student_id(path: Path, assignment_id: str, notebook_stem: str) -> str:
     return stem
 
 
-def find_submissions(paths: Iterable[Path], assignment_id: str, notebook_stem: str) -> list[Submission]:
+def find_submissions(
+    paths: Iterable[Path], assignment_id: str, notebook_stem: str, other_assignments: Iterable[str] = ()
+) -> list[Submission]:
     """The submissions named or found (recursively, `*.ipynb`, skipping checkpoints and hidden files) under the
     named folders, in order, each once. Two files of one student get distinct ids (`id`, `id~2`).
     Raises NoSubmissionsError if a path does not exist or nothing is found."""
     files: list[Path] = []
+    others = set(other_assignments) - {assignment_id}  # nbgrader's submitted/<student>/<other assignment>/
     for path in map(Path, paths):
         if path.is_dir():
             files.extend(
@@ -66,8 +147,10 @@ def find_submissions(paths: Iterable[Path], assignment_id: str, notebook_stem: s
                 for p in sorted(path.rglob("*.ipynb"))
                 if p.is_file()
                 and not any(
-                    part in SKIPPED_PARTS or part.startswith(".") for part in p.relative_to(path).parts
+                    part in SKIPPED_PARTS or part.startswith(".") or part in others
+                    for part in p.relative_to(path).parts[:-1]
                 )
+                and not p.name.startswith(".")
             )
         elif path.is_file():
             files.append(path)
@@ -76,10 +159,4 @@ def find_submissions(paths: Iterable[Path], assignment_id: str, notebook_stem: s
     files = list(dict.fromkeys(p.resolve() for p in files))
     if not files:
         raise NoSubmissionsError(f"no notebooks (*.ipynb) found in {', '.join(map(str, paths))}")
-    seen: dict[str, int] = {}
-    found = []
-    for file in files:
-        sid = student_id(file, assignment_id, notebook_stem)
-        seen[sid] = seen.get(sid, 0) + 1
-        found.append(Submission(sid if seen[sid] == 1 else f"{sid}~{seen[sid]}", file))
-    return found
+    return [parse_name(file, assignment_id, notebook_stem) for file in files]

@@ -78,4 +78,5 @@ def test_no_subcommand_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([])
     assert exit_info.value.code == 2
-    assert "usage: python -m coursekit" in capsys.readouterr().err
+    err = capsys.readouterr().err  # one line (issue 12), naming the missing command and where help is
+    assert err.count("\n") == 1 and "required: COMMAND" in err and "python -m coursekit --help" in err

@@ -4,6 +4,7 @@ rules, manual scores, the gradebook, atomic CSVs and the written-answer pages.""
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import nbformat
@@ -17,6 +18,7 @@ from coursekit.grading.gradebook import Gradebook
 from coursekit.grading.manual import apply_manual, read_manual_scores
 from coursekit.grading.prepare import SubmissionProblem, check_assignment, read_submission, restore
 from coursekit.grading.report import atomic_write
+from coursekit.grading.roster import resolve
 from coursekit.grading.run import CellRun
 from coursekit.grading.score import QuestionResult, Result, explain, partial_credit, score_test
 from coursekit.grading.submissions import NoSubmissionsError, find_submissions, student_id
@@ -48,7 +50,7 @@ def test_student_id_strips_the_assignment_name_only_when_unambiguous(path, expec
     assert student_id(Path(path), "01-hype", "hype") == expected
 
 
-def test_find_submissions_walks_folders_and_keeps_two_files_of_one_student_apart(tmp_path):
+def test_find_submissions_walks_folders_and_grades_one_file_per_student(tmp_path):
     for rel in [
         "a/x_ps1.ipynb",
         "b/x_ps1.ipynb",
@@ -58,7 +60,11 @@ def test_find_submissions_walks_folders_and_keeps_two_files_of_one_student_apart
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("{}")
     found = find_submissions([tmp_path], "ps1", "ps1")
-    assert [(s.student, s.path.parent.name) for s in found] == [("x", "a"), ("x~2", "b")]
+    assert [(s.student, s.path.parent.name) for s in found] == [("x", "a"), ("x", "b")]
+    os.utime(tmp_path / "a/x_ps1.ipynb", (1_000_000_000, 1_000_000_000))  # a's copy is the older one
+    chosen = resolve(found)
+    assert [s.path.parent.name for s in chosen.graded] == ["b"]
+    assert [s.path.parent.name for s, _ in chosen.superseded] == ["a"]
     (tmp_path / "empty").mkdir()
     with pytest.raises(NoSubmissionsError, match="no notebooks"):
         find_submissions([tmp_path / "empty"], "ps1", "ps1")
@@ -191,7 +197,8 @@ def test_failure_messages_never_quote_hidden_tests(ps1):
 def test_manual_scores_are_checked_and_merged(tmp_path):
     path = tmp_path / "scores.csv"
     path.write_text("student,question,max_points,points,comment\nann,q3,2,1.5,good\nbob,q3,2,,\n")
-    assert read_manual_scores(path, {"q3": 2}) == [("ann", "q3", 1.5, "good")]
+    # a blank cell is kept as "no points" (None), which clears earlier points (issue 12)
+    assert read_manual_scores(path, {"q3": 2}) == [("ann", "q3", 1.5, "good"), ("bob", "q3", None, "")]
     path.write_text("student,question,points\nann,q9,1\n")
     with pytest.raises(CoursekitError, match="line 2: 'q9' is not a written question"):
         read_manual_scores(path, {"q3": 2})

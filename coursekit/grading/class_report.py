@@ -1,0 +1,262 @@
+"""The class report: `report.html` and `questions.csv`, what the instructor opens first after a run.
+
+Per question: the mean score, the share of full marks, failures of public checks vs hidden tests, the most
+common failure messages, and an item-discrimination index, with the questions sorted worst first; a histogram
+of the totals. Only submissions that ran (status graded or timeout) count.
+
+Discrimination is the corrected item-total correlation: the Pearson correlation between the points on a
+question and the rest of the test (the total without that question). Near 0 (or negative) the question does
+not separate strong from weak submissions (too easy, too hard, or measuring something else); above about 0.3
+it separates them well.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import math
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+from coursekit.grading.feedback import STYLE
+from coursekit.grading.score import Result
+from coursekit.grading.status import Status
+
+REPORT = "report.html"
+QUESTIONS = "questions.csv"
+# Okabe & Ito's colour-blind-safe palette, as the course's own plots use (kept here: coursekit is separate).
+BLUE, ORANGE, VERMILLION, GREY = "#0072B2", "#E69F00", "#D55E00", "#999999"
+COUNTED = (Status.GRADED, Status.TIMEOUT)
+
+
+@dataclass
+class QuestionStats:
+    """One question's numbers across the class."""
+
+    grade_id: str
+    title: str
+    max_points: float
+    n: int
+    mean: float
+    full_share: float
+    public_failures: int
+    hidden_failures: int
+    other_failures: int
+    discrimination: float | None
+    messages: list[tuple[str, int]]
+
+    @property
+    def mean_share(self) -> float:
+        return self.mean / self.max_points if self.max_points else 1.0
+
+
+def correlation(xs: list[float], ys: list[float]) -> float | None:
+    """Pearson's r, or None when either side does not vary (or fewer than 3 pairs)."""
+    if len(xs) < 3 or len(set(xs)) < 2 or len(set(ys)) < 2:
+        return None
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    sxx = sum((x - mx) ** 2 for x in xs)
+    syy = sum((y - my) ** 2 for y in ys)
+    return sxy / math.sqrt(sxx * syy)
+
+
+def question_stats(results: list[Result], titles: dict[str, str] | None = None) -> list[QuestionStats]:
+    """Per autograded or hand-graded question, sorted worst first (lowest mean share of the points)."""
+    titles = titles or {}
+    counted = [r for r in results if r.status in COUNTED and r.questions]
+    order = [q.grade_id for q in counted[0].questions] if counted else []
+    totals = [r.total for r in counted]
+    stats = []
+    pending = {q.grade_id for r in counted for q in r.questions if q.points is None}
+    for gid in order:
+        if gid in pending:
+            continue  # a written question appears once every answer to it is graded
+        points, rest, public, hidden, other, messages, max_points = [], [], 0, 0, 0, Counter(), 0.0
+        for r, total in zip(counted, totals, strict=True):
+            q = next((q for q in r.questions if q.grade_id == gid), None)
+            if q is None or q.points is None:
+                continue
+            max_points = q.max_points
+            points.append(q.points)
+            rest.append(total - q.points)
+            if q.points < q.max_points and q.message:
+                if "public check" in q.message:
+                    public += 1
+                elif "hidden test" in q.message:
+                    hidden += 1
+                else:
+                    other += 1
+                messages[q.message] += 1
+        if not points:
+            continue
+        stats.append(
+            QuestionStats(
+                gid,
+                titles.get(gid, gid),
+                max_points,
+                len(points),
+                statistics.fmean(points),
+                sum(1 for p in points if p >= max_points) / len(points),
+                public,
+                hidden,
+                other,
+                correlation(points, rest),
+                messages.most_common(3),
+            )
+        )
+    return sorted(stats, key=lambda s: (s.mean_share, s.grade_id))
+
+
+def questions_csv(stats: list[QuestionStats]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(
+        [
+            "question",
+            "title",
+            "max_points",
+            "n",
+            "mean",
+            "full_marks_share",
+            "public_failures",
+            "hidden_failures",
+            "other_failures",
+            "discrimination",
+            "top_message",
+        ]
+    )
+    for s in stats:
+        writer.writerow(
+            [
+                s.grade_id,
+                s.title,
+                f"{s.max_points:g}",
+                s.n,
+                f"{s.mean:.2f}",
+                f"{s.full_share:.2f}",
+                s.public_failures,
+                s.hidden_failures,
+                s.other_failures,
+                "" if s.discrimination is None else f"{s.discrimination:.2f}",
+                s.messages[0][0] if s.messages else "",
+            ]
+        )
+    return buffer.getvalue()
+
+
+def _figure_png(draw) -> str:
+    """Draw on a matplotlib figure of its own (no pyplot, so no global backend or state is touched, even inside
+    Jupyter) and return the PNG as base64."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 3.6), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    draw(ax)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def histogram_of_totals(totals: list[float], max_total: float) -> tuple[str, str]:
+    """(PNG base64, alt text) of the distribution of total points."""
+    if 0 < max_total <= 40:  # whole points: one bar per point, centred on it
+        bins: int | list[float] = [k - 0.5 for k in range(int(math.ceil(max_total)) + 2)]
+    else:
+        bins = 20
+
+    def draw(ax) -> None:
+        ax.hist(totals, bins=bins, color=BLUE, edgecolor="white")
+        ax.set_title("Total points per submission")
+        ax.set_xlabel(f"total points (of {max_total:g})")
+        ax.set_ylabel("submissions (count)")
+
+    median = statistics.median(totals) if totals else 0
+    alt = (
+        f"Histogram of the total points of {len(totals)} submissions, from 0 to {max_total:g}; "
+        f"median {median:g}, lowest {min(totals, default=0):g}, highest {max(totals, default=0):g}."
+    )
+    return _figure_png(draw), alt
+
+
+def question_chart(stats: list[QuestionStats]) -> tuple[str, str]:
+    """(PNG base64, alt text) of the mean share of points per question, worst first."""
+
+    def draw(ax) -> None:
+        names = [s.grade_id for s in stats]
+        shares = [100 * s.mean_share for s in stats]
+        colours = [VERMILLION if v < 50 else ORANGE if v < 75 else BLUE for v in shares]
+        ax.barh(names[::-1], shares[::-1], color=colours[::-1])
+        ax.set_xlim(0, 100)
+        from matplotlib.patches import Patch
+
+        bands = [(VERMILLION, "below 50%"), (ORANGE, "50-75%"), (BLUE, "75% or more")]
+        ax.legend(handles=[Patch(color=c, label=t) for c, t in bands], loc="lower right", frameon=False)
+        ax.set_title("Mean score per question, worst first")
+        ax.set_xlabel("mean score (% of the question's points)")
+        ax.set_ylabel("question")
+
+    worst = ", ".join(f"{s.grade_id} {100 * s.mean_share:.0f}%" for s in stats[:3])
+    alt = f"Bar chart of the mean score of {len(stats)} questions as a percentage of their points; lowest: {worst}."
+    return _figure_png(draw), alt
+
+
+def report_html(assignment: str, results: list[Result], stats: list[QuestionStats]) -> str:
+    counted = [r for r in results if r.status in COUNTED]
+    statuses = Counter(str(r.status) for r in results)
+    max_total = max((r.max_total for r in counted), default=0.0)
+    totals = [r.total for r in counted]
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>Class report: {escape(assignment)}</title><style>{STYLE}img{{max-width:100%}}</style></head><body>",
+        f"<h1>Class report: {escape(assignment)}</h1>",
+        f"<p>{len(results)} submissions: "
+        + ", ".join(f"{n} {escape(s)}" for s, n in sorted(statuses.items()))
+        + (f". Mean total {statistics.fmean(totals):.2f} of {max_total:g}" if totals else "")
+        + ".</p>",
+    ]
+    if totals:
+        png, alt = histogram_of_totals(totals, max_total)
+        parts.append(f"<figure><img src='data:image/png;base64,{png}' alt='{escape(alt)}'></figure>")
+    if stats:
+        png, alt = question_chart(stats)
+        parts.append(f"<figure><img src='data:image/png;base64,{png}' alt='{escape(alt)}'></figure>")
+        parts.append(
+            "<h2>Questions, worst first</h2><p>Discrimination: the correlation of the question's points with the "
+            "rest of the test (the total without it). Near 0 or below, the question does not separate strong "
+            "from weak submissions; above about 0.3 it does. Written questions appear once all their answers "
+            "are graded.</p>"
+            "<table><tr><th>Question</th><th>Mean</th><th>Full marks</th><th>Failed: public / hidden / other</th>"
+            "<th>Discrimination</th><th>Most common failure messages</th></tr>"
+        )
+        for s in stats:
+            disc = "n/a" if s.discrimination is None else f"{s.discrimination:.2f}"
+            messages = "<br>".join(f"{escape(m)} ({n})" for m, n in s.messages)
+            parts.append(
+                f"<tr><td>{escape(s.title)}<br><small>{escape(s.grade_id)}</small></td>"
+                f"<td>{s.mean:.2f} / {s.max_points:g}</td><td>{100 * s.full_share:.0f}%</td>"
+                f"<td>{s.public_failures} / {s.hidden_failures} / {s.other_failures}</td><td>{disc}</td>"
+                f"<td>{messages}</td></tr>"
+            )
+        parts.append("</table>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def write_class_report(
+    out: Path, assignment: str, results: list[Result], titles: dict[str, str] | None, write
+) -> list[Path]:
+    """Write report.html and questions.csv into `out` with `write(path, text)`."""
+    stats = question_stats(results, titles)
+    write(Path(out) / QUESTIONS, questions_csv(stats))
+    write(Path(out) / REPORT, report_html(assignment, results, stats))
+    return [Path(out) / REPORT, Path(out) / QUESTIONS]

@@ -1,0 +1,186 @@
+"""Grades and feedback in the shapes the learning platforms import.
+
+Canvas, gradebook import ("Grades > Import", a CSV as its own export writes it). What Canvas's importer reads
+(canvas-lms, app/models/gradebook_importer.rb; instructor guide: "How do I import grades in the Gradebook?",
+https://community.canvaslms.com/t5/Instructor-Guide/How-do-I-import-grades-in-the-Gradebook/ta-p/807, and e.g.
+https://teaching.resources.osu.edu/toolsets/carmencanvas/guides/calculating-final-grades/import-csv-file-carmen-grades):
+the header starts `Student, ID` and its student columns end with `Section` (`Student, ID, SIS User ID, SIS Login
+ID, Section`); a row whose first cell contains "Points Possible" gives the assignments' points; each student row
+is matched by its `ID` (then SIS ids, then name); an assignment column is matched by `Title (id)` as Canvas
+exports it, else by title (an unknown title creates a new assignment). We copy the student columns from the
+roster (Canvas's own export) and write one assignment column.
+
+Moodle, grade import from CSV ("Grades > Import > CSV file", https://docs.moodle.org/en/Grade_import): the
+instructor maps one column to a user field ("ID number" to useridnumber, or "Email address" to useremail) and
+one to the grade item, and may map a feedback column; email addresses are compared case-sensitively. We write
+`ID number` (when the roster has one for every student) or `Email address`, then the grade and the feedback.
+
+Feedback files, bulk upload:
+- Canvas, "Upload submissions" of an assignment (comments with files): the file name carries the user id and
+  the attachment id as its first two all-digit `_` parts, as in the downloaded file names
+  (`name_userid_attachmentid_...`; canvas-lms app/models/assignment.rb, infer_comment_context_from_filename).
+- Moodle, "Upload multiple feedback files in a zip": a folder per participant named as in the download,
+  `Full Name_participantid_assignsubmission_file_/` (mod/assign/feedback/file/importziplib.php splits the path on
+  `_`: the second part is the participant id, the third and fourth name the submission plugin).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from coursekit.errors import CoursekitError
+from coursekit.grading.roster import CANVAS_COLUMNS, Roster
+from coursekit.grading.score import Result
+from coursekit.grading.status import Status
+
+LMS_CHOICES = ("plain", "canvas", "moodle")
+CANVAS_FILE = "grades-canvas.csv"
+MOODLE_FILE = "grades-moodle.csv"
+PLAIN_FILE = "grades-lms.csv"
+BOM = "\ufeff"
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """Which platform to export for, its name for the assignment's column, and whether to start with a BOM."""
+
+    lms: str = "plain"
+    column: str = ""
+    bom: bool = False
+    roster: Roster | None = None
+
+    def check(self) -> None:
+        """Refuse settings that cannot give an importable file (one line, exit 2)."""
+        if self.lms not in LMS_CHOICES:
+            raise CoursekitError(f"--lms must be one of {', '.join(LMS_CHOICES)}, not {self.lms!r}")
+        if self.lms == "canvas" and (self.roster is None or self.roster.kind != "canvas"):
+            raise CoursekitError(
+                "--lms canvas needs --roster: the gradebook export of the course from Canvas"
+            )
+        if self.lms == "moodle" and (self.roster is None or not self.roster.kind.startswith("moodle")):
+            raise CoursekitError("--lms moodle needs --roster: Moodle's grade export or grading worksheet")
+
+
+def _num(value: float) -> str:
+    return f"{round(value, 2):g}"
+
+
+def _grade(result: Result | None) -> str:
+    """The grade cell: blank for no file, or a file that could not be graded (empty, another assignment's):
+    a blank leaves the platform's grade as it is, so that the instructor decides; the feedback says why."""
+    if result is None or result.status in (Status.NOT_A_NOTEBOOK, Status.WRONG_ASSIGNMENT):
+        return ""
+    return _num(result.final)
+
+
+def _csv(rows: list[list[str]], bom: bool) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)  # RFC 4180 line ends, as the platforms write
+    return (BOM if bom else "") + buffer.getvalue()
+
+
+def canvas_column(roster: Roster, assignment_id: str, given: str = "") -> str:
+    """The assignment column's header: as given; else the roster's column for this assignment (Canvas exports
+    `Title (id)`) when exactly one matches the assignment's name; else the assignment id (a new column)."""
+    if given:
+        return given
+    words = assignment_id.split("-", 1)[-1].casefold()
+    known = set(CANVAS_COLUMNS)
+    hits = [c for c in roster.columns if c not in known and words in c.casefold()]
+    return hits[0] if len(hits) == 1 else assignment_id
+
+
+def canvas_rows(results: dict[str, Result], roster: Roster, column: str, points: float) -> list[list[str]]:
+    """Canvas's gradebook CSV: student columns copied from the roster, a Points Possible row, one grade column.
+    Students without a graded file are left blank (Canvas then leaves their grade as it is: Canvas's importer
+    skips cells that did not change)."""
+    student_columns = [c for c in CANVAS_COLUMNS if c in roster.columns]
+    rows = [[*student_columns, column], ["Points Possible", *[""] * (len(student_columns) - 1), _num(points)]]
+    for student in roster.students:
+        result = results.get(student.id)
+        rows.append([*(student.row.get(c, "") for c in student_columns), _grade(result)])
+    return rows
+
+
+def moodle_rows(
+    results: dict[str, Result], roster: Roster, column: str, summary: Callable[[Result], str]
+) -> list[list[str]]:
+    """Moodle's CSV grade import: an identifying column, the grade, the feedback."""
+    use_number = roster.kind == "moodle" and all(s.row.get("ID number") for s in roster.students)
+    ident = "ID number" if use_number else "Email address"
+    rows = [[ident, column, f"{column} (feedback)"]]
+    for student in roster.students:
+        result = results.get(student.id)
+        if result is None:
+            continue
+        key = student.row.get("ID number", "") if use_number else student.email
+        rows.append([key, _grade(result), summary(result)])
+    return rows
+
+
+def plain_rows(results: dict[str, Result]) -> list[list[str]]:
+    return [["student", "total"], *([r.student, _grade(r)] for r in results.values())]
+
+
+def write_exports(
+    out: Path,
+    results: list[Result],
+    assignment_id: str,
+    points: float,
+    settings: ExportSettings,
+    summary: Callable[[Result], str],
+    write: Callable[[Path, str], None],
+) -> list[Path]:
+    """Write grades-lms.csv (always) and the platform's file; returns the paths written."""
+    by_student = {r.student: r for r in results}
+    written = [out / PLAIN_FILE]
+    write(out / PLAIN_FILE, _csv(plain_rows(by_student), settings.bom))
+    roster = settings.roster
+    if settings.lms == "canvas" and roster is not None:
+        column = canvas_column(roster, assignment_id, settings.column)
+        write(out / CANVAS_FILE, _csv(canvas_rows(by_student, roster, column, points), settings.bom))
+        written.append(out / CANVAS_FILE)
+    elif settings.lms == "moodle" and roster is not None:
+        column = settings.column or assignment_id
+        write(out / MOODLE_FILE, _csv(moodle_rows(by_student, roster, column, summary), settings.bom))
+        written.append(out / MOODLE_FILE)
+    return written
+
+
+def canvas_feedback_name(result: Result) -> str | None:
+    """`name_userid_attachmentid_feedback.html` for a file downloaded from Canvas, else None."""
+    if result.platform != "canvas" or not (result.platform_user.isdigit() and result.platform_file.isdigit()):
+        return None
+    return f"{result.platform_name}_{result.platform_user}_{result.platform_file}_feedback.html"
+
+
+def moodle_feedback_name(result: Result) -> str | None:
+    """`Full Name_participantid_assignsubmission_file_/feedback.html` for a Moodle download, else None."""
+    if result.platform != "moodle" or not result.platform_user.isdigit():
+        return None
+    return f"{result.platform_name}_{result.platform_user}_assignsubmission_file_/feedback.html"
+
+
+def feedback_zips(out: Path, pages: dict[str, str], results: list[Result]) -> tuple[list[Path], list[str]]:
+    """feedback-canvas.zip and feedback-moodle.zip with each page named for the platform's bulk upload (only
+    the students whose file came from that platform); returns (zips written, students left out of any zip)."""
+    namers = {"canvas": canvas_feedback_name, "moodle": moodle_feedback_name}
+    written, left_out = [], []
+    for platform, namer in namers.items():
+        entries = [(namer(r), pages[r.student]) for r in results if r.student in pages and namer(r)]
+        if not entries:
+            continue
+        target = out / f"feedback-{platform}.zip"
+        tmp = target.with_name(f".{target.name}.tmp")
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, page in sorted(entries):
+                archive.writestr(name, page)
+        tmp.replace(target)
+        written.append(target)
+    left_out = [r.student for r in results if not any(n(r) for n in namers.values()) and r.platform in namers]
+    return written, left_out
