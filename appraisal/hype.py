@@ -251,7 +251,8 @@ def _title_repeated(text: pd.Series, ids: pd.Series, meta: Mapping[str, object])
     found = len(hits) > 1
     evidence = f"the title appears in sentences {_id_list(hits)}" if found else "the title appears once"
     return ("title repeated", found, evidence,
-            "Repeating the title is a search-engine trick; it adds words for ranking, not information.")
+            "Search engines call filling a page with repeated keywords spam [S206]; a title said again adds "
+            "words, not information.")
 
 
 def _no_byline(text: pd.Series, ids: pd.Series, meta: Mapping[str, object]) -> tuple[str, bool, str, str]:
@@ -328,6 +329,8 @@ def _templated(table: pd.DataFrame, text: pd.Series) -> tuple[str, bool, str, st
     numbered = table[table["kind"] == "subheading"]
     faq = table[headings & text.str.contains(r"\bFAQs?\b|frequently asked", case=False, regex=True)]
     questions = table[table["kind"] == "question"]
+    if not faq.empty:  # count only the FAQ's own questions, not a rhetorical question elsewhere
+        questions = questions[questions["section"].isin(faq["text"])]
     has_list = not benefits.empty and numbered["section"].isin(benefits["text"]).any()
     has_faq = not faq.empty or len(questions) >= 2
     parts = []

@@ -218,6 +218,20 @@ def test_article_content_farm_signals(article):
     assert "s22" in s.loc["citations by journal name only", "evidence"]
 
 
+def test_faq_counts_only_its_own_questions():
+    # Three FAQ questions (s8, s10, s12) and one rhetorical question before the FAQ heading (s5).
+    text = (
+        "Tea for headaches\n\nBenefits of Tea\n\n1. Calm\n\nTea calms you.\n\n"
+        "Why take pills when tea works?\n\nFAQs (Frequently Asked Questions)\n\n"
+        "1. Is tea safe?\n\nYes.\n\n2. How much tea?\n\nTwo cups.\n\n3. Where to buy?\n\nAny shop.\n\n"
+    )
+    table = split_text(text)
+    assert (table["kind"] == "question").sum() == 4, "the fixture should hold four questions in all"
+    evidence = content_farm_signals(table).set_index("signal").loc["templated structure (benefits list + FAQ)",
+                                                                     "evidence"]
+    assert "(3 questions)" in evidence, evidence
+
+
 def test_a_well_behaved_page_raises_no_flags():
     text = (
         "Exercise for back pain\n\nBy Jane Doe, 3 March 2024\n\n"
