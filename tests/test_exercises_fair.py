@@ -213,3 +213,17 @@ def test_the_leak_check_finds_an_expected_value_in_a_message():
     nodes = _asserts(source)
     assert _expected_values(nodes[0]) == {"16.7"} and _expected_values(nodes[1]) == {"3.2"}
     assert "16.7" in _message_text(nodes[0]) and "3.2" in _message_text(nodes[1])
+
+
+def test_the_bradford_hill_sum_in_assignment_03_is_the_tables_sum():
+    """03 Q8 quotes a classmate's sum of the support column; it must be the sum of the table as it is."""
+    import csv
+
+    score = {"none": 0, "weak": 1, "some": 2, "strong": 3}
+    with open(REPO / "data" / "bradford_hill.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    total = sum(score[row["support"].strip()] for row in rows)
+    nb = nbformat.read(REPO / "solutions" / "03-mechanism" / "mechanism.ipynb", as_version=4)
+    prompt = _question_texts(nb)["q8"]
+    assert f"to {total} out of {3 * len(rows)}" in prompt
+    assert f"ECT is {round(100 * total / (3 * len(rows)))}% likely" in prompt
