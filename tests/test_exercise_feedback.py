@@ -143,6 +143,7 @@ def graded(tmp_path_factory):
         options = Options(limits=Limits(cell_timeout=60, notebook_timeout=300), jobs=2)
         outcome = grade_batch(loaded, subs, folder / "out", options)
         out[assignment] = ({r.student: r for r in outcome.results}, folder / "out" / "feedback", loaded)
+        out[assignment + ":files"] = {sub.student: sub.path for sub in subs}
     return out
 
 
@@ -197,3 +198,49 @@ def test_the_feedback_page_names_the_mistake_and_never_shows_hidden_code(graded,
     for line in _hidden_lines(assignment):
         assert line not in page, f"the feedback page shows hidden test code: {line!r}"
     assert "Traceback" not in page and "### BEGIN HIDDEN TESTS" not in page
+
+
+@pytest.mark.slow
+def test_nbgrader_gives_each_test_cell_the_same_points(graded, tmp_path):
+    """Per-part points come from separate test cells, so nbgrader's autograde must give every test cell of the
+    solved, mistaken and unchanged submissions the same points as the kit (no partial-credit expressions)."""
+    import subprocess
+    import sys
+
+    nbgrader_api = pytest.importorskip("nbgrader.api")
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(REPO / "nbgrader_config.py", course / "nbgrader_config.py")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+    def nbgrader(*args: str) -> None:
+        done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True,
+                              text=True, timeout=900)
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    students = ("unchanged", "solved", "mistaken")
+    for assignment in ASSIGNMENTS:
+        shutil.copytree(SOLUTIONS / assignment, course / "solutions" / assignment)
+        nbgrader("generate_assignment", assignment, "--force")
+        files = graded[assignment + ":files"]
+        notebook = graded[assignment][2].notebook_name
+        for student in students:
+            target = course / "submitted" / student / assignment / notebook
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(files[student], target)
+        nbgrader("autograde", assignment, "--force", "--ExecutePreprocessor.timeout=120")
+    differences = []
+    with nbgrader_api.Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for assignment in ASSIGNMENTS:
+            results, _, loaded = graded[assignment]
+            stem = Path(loaded.notebook_name).stem
+            for student in students:
+                theirs = {
+                    g.name: g.score
+                    for g in gradebook.find_submission_notebook(stem, assignment, student).grades
+                    if g.cell_type == "code"
+                }
+                for q in results[student].questions:
+                    if not q.manual and theirs.get(q.grade_id) != q.points:
+                        differences.append((assignment, student, q.grade_id, q.points, theirs.get(q.grade_id)))
+    assert not differences, differences
