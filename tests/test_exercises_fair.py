@@ -227,3 +227,11 @@ def test_the_bradford_hill_sum_in_assignment_03_is_the_tables_sum():
     prompt = _question_texts(nb)["q8"]
     assert f"to {total} out of {3 * len(rows)}" in prompt
     assert f"ECT is {round(100 * total / (3 * len(rows)))}% likely" in prompt
+
+
+def test_the_capstone_model_answer_keeps_its_own_word_limit():
+    nb = nbformat.read(REPO / "solutions" / "04-capstone" / "capstone.ipynb", as_version=4)
+    (cell,) = [c for c in nb.cells if grade_id(c) == "q6-written"]
+    answer = cell.source.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
+    assert "At most 300 words" in _question_texts(nb)["q6"]
+    assert len(answer.split()) <= 300
