@@ -235,3 +235,14 @@ def test_the_capstone_model_answer_keeps_its_own_word_limit():
     answer = cell.source.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
     assert "At most 300 words" in _question_texts(nb)["q6"]
     assert len(answer.split()) <= 300
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=_id)
+def test_every_source_a_solution_cites_is_in_its_sources_cell(path):
+    nb = nbformat.read(path, as_version=4)
+    last = [c for c in nb.cells if grade_id(c) in ("sources", "end")]
+    assert last, "the assignment has no sources cell (grade id 'sources' or 'end')"
+    body = "\n".join(c.source for c in nb.cells if c not in last)
+    cited = set(re.findall(r"S\d+", " ".join(re.findall(r"\[(S\d+(?:,\s*S\d+)*)\]", body))))
+    listed = set(re.findall(r"S\d+", "\n".join(c.source for c in last)))
+    assert cited <= listed, f"cited but not in the sources cell: {sorted(cited - listed)}"
