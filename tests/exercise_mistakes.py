@@ -152,7 +152,7 @@ MISTAKES: dict[str, list[Mistake]] = {
             "q2-answer",
             "fraction_after_day = remaining_fraction(24 * 60, half_life=37)\n"
             "hours_to_one_percent = 37 * math.log2(100)  # minutes, not hours\n",
-            {"q2-tests-b": "looks like minutes"},
+            {"q2-tests-b": "divide by 60"},
         ),
         Mistake(
             "q3-answer",
