@@ -19,6 +19,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 from exercise_mistakes import MISTAKES, Mistake
 
@@ -27,6 +28,7 @@ from coursekit.cells import HIDDEN_TESTS, CellKind, cell_kind, find_regions, gra
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"
 ASSIGNMENTS = sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir())
+_PANDAS_OPTIONS = ("display.max_colwidth", "display.max_rows", "display.max_columns", "display.width")
 GENERIC = ("a check did not hold", "a hidden test failed (AssertionError)")
 
 
@@ -63,7 +65,10 @@ def _run_in_process(assignment: str, mistake: Mistake) -> dict[str, BaseExceptio
     old_cwd = os.getcwd()
     os.chdir(SOLUTIONS / assignment)
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        # pandas display options set by a notebook (04 sets max_colwidth) are put back afterwards, so the
+        # other tests of this process see the defaults
+        keep = [x for name in _PANDAS_OPTIONS for x in (name, pd.get_option(name))]
+        with contextlib.redirect_stdout(io.StringIO()), pd.option_context(*keep):
             for i, cell in enumerate(cells[: max(mine) + 1]):
                 gid, kind = grade_id(cell), cell_kind(cell)
                 if i in mine:
