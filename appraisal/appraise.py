@@ -93,13 +93,14 @@ CLAIM_CUES: Final = cue_patterns("report_cues", "candidate claim")
 UNNAMED_SOURCES: Final = cue_patterns("report_cues", "unnamed source")
 
 #: The practice keys' ``evidence_design`` words, as designs of ``appraisal.evidence.DESIGNS`` (None: not a study).
-#: A customer survey that compares frequent with rare users is at best a cohort comparison (level 3 is a ceiling:
-#: responders choose themselves and the seller runs it); a laboratory study in animals can show a possible mechanism,
-#: not a benefit in people, so the kit files it with mechanism-based reasoning.
+#: A customer survey that compares frequent with rare users follows no defined groups forward, the buyers chose their
+#: own exposure, only those who answered count and the seller ran it: the kit rates it no better than level 4. A
+#: laboratory study in animals can show a possible mechanism, not a benefit in people, so the kit files it with
+#: mechanism-based reasoning.
 KEY_DESIGNS: Final[dict[str, str | None]] = {
     "randomised trial": "rct",
     "observational cohort": "cohort",
-    "customer survey": "cohort",
+    "customer survey": "self_selected_survey",
     "uncontrolled before/after": "prospective_case_series",
     "animal study": "mechanism_based_reasoning",
     "expert opinion": None,

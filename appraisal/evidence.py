@@ -35,7 +35,9 @@ __all__ = [
 #: GRADE starting level). ``None`` means the design is not evidence of that kind (see ``_NO_LEVEL``).
 #: A case report is treated as a case series of one; a systematic review of case reports stays at the
 #: level of what it pools; for the question "does ECT help?", a trial that randomised an add-on drug and
-#: gave everyone ECT is an uncontrolled before/after comparison of ECT.
+#: gave everyone ECT is an uncontrolled before/after comparison of ECT. A survey in which people chose their own
+#: exposure and only those who answered are counted follows no defined groups forward, so the kit rates it no
+#: better than the level-4 comparisons (its reading: OCEBM does not list surveys).
 DESIGNS: dict[str, tuple[int, int, str]] = {
     "systematic_review_of_rcts": (1, 1, "high"),
     "systematic_review_of_n_of_1_trials": (1, 1, "high"),
@@ -48,6 +50,7 @@ DESIGNS: dict[str, tuple[int, int, str]] = {
     "case_series": (4, 4, "low"),
     "prospective_case_series": (4, 4, "low"),
     "retrospective_chart_review": (4, 4, "low"),
+    "self_selected_survey": (4, 4, "low"),
     "case_report": (4, 4, "low"),
     "systematic_review_of_case_reports": (4, 4, "low"),
     "rct_of_add_on_drug": (4, 4, "low"),

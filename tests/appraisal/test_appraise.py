@@ -205,6 +205,8 @@ def test_evidence_level_of_key_designs():
     assert evidence_level("randomised trial") == 2
     assert evidence_level("observational cohort") == 3
     assert evidence_level("uncontrolled before/after") == 4
+    # Self-selected, answered afterwards, run by the seller: not a cohort (level 3) but level 4 at best.
+    assert evidence_level("customer survey") == 4
     assert evidence_level("animal study") == 5
     assert evidence_level("anecdote") is None and evidence_level("none") is None
     used = {d for a in INDEX["article_id"] for d in key(a)["evidence_design"]}
