@@ -146,27 +146,14 @@ def test_no_reference_list_or_output_shows_nan_or_none_for_a_link_or_name(path):
     assert not bad, f"cells {bad} show nan/None where a link or name should be, or 'et al..'"
 
 
-# Cells owned by another change (issue 11 rewrites lesson 01's "How good are the rules?" section); remove the entry
-# once that cell ends with show_text_table(...). The test fails while a listed cell is fine, to keep this list short.
-TRUNCATION_KNOWN = {("01-hype-detection.ipynb", 'report.errors[["sentence", "label", "predicted", "rule"]].head(8)')}
-
-
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
 def test_no_stored_table_cuts_a_text_cell(path):
-    cut, known_fine = [], []
+    cut = []
     for index, cell in enumerate(_cells(path)):
-        last_line = (_source(cell).strip().splitlines() or [""])[-1]
-        if (path.name, last_line) in TRUNCATION_KNOWN:
-            known_fine.append(index)
-            continue
         for output in cell.get("outputs", []):
             html = "".join(output.get("data", {}).get("text/html", ""))
             cells = re.findall(r"<td[^>]*>(.*?)</td>", html, flags=re.S)
             if any(c.rstrip().endswith("...") for c in cells):
                 cut.append(index)
-    for index in known_fine:
-        html = "".join("".join(o.get("data", {}).get("text/html", "")) for o in _cells(path)[index].get("outputs", []))
-        assert any(c.rstrip().endswith("...") for c in re.findall(r"<td[^>]*>(.*?)</td>", html, flags=re.S)), (
-            f"cell {index} is listed in TRUNCATION_KNOWN but no longer cuts text: remove it from the list")
     assert not cut, (f"cells {sorted(set(cut))} show a table whose text is cut at pandas' column width: "
                      "end the cell with appraisal.display.show_text_table(...)")
