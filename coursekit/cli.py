@@ -95,7 +95,13 @@ def _grading_options(args: argparse.Namespace):
         memory=args.memory * 2**20,
         output_bytes=args.max_output,
     )
-    return Options(limits=limits, jobs=args.jobs or 0, regrade=args.regrade, stderr_fails=args.stderr_fails)
+    return Options(
+        limits=limits,
+        jobs=args.jobs or 0,
+        regrade=args.regrade,
+        stderr_fails=args.stderr_fails,
+        sandbox=args.sandbox,
+    )
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -188,6 +194,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--regrade", action="store_true", help="grade again even unchanged submissions")
     p.add_argument(
         "--stderr-fails", action="store_true", help="nbgrader's rule: a test cell writing to stderr scores 0"
+    )
+    p.add_argument(
+        "--sandbox",
+        choices=("auto", "bubblewrap", "none"),
+        default="auto",
+        help="run each kernel in a bubblewrap sandbox: auto (default: when it works here), bubblewrap "
+        "(required: stop if it cannot work), none (no containment)",
     )
     p.set_defaults(func=cmd_grade)
 

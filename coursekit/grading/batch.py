@@ -30,10 +30,12 @@ from coursekit.grading.manual import apply_manual
 from coursekit.grading.prepare import SubmissionProblem, check_assignment, read_submission, restore
 from coursekit.grading.report import Progress, summary, write_reports
 from coursekit.grading.run import ERROR, TIMEOUT, run_notebook, sandbox_chdir
+from coursekit.grading.sandbox import AUTO, Containment, SandboxChoice, containment, sandbox_folder
 from coursekit.grading.score import QuestionResult, Result, score_test, score_written
 from coursekit.grading.submissions import Submission
 
 GRADED, ERROR_STATUS, TIMEOUT_STATUS = "graded", "error", "timeout"
+TAMPERED_STATUS = "tampered"  # the submission hooked the kernel to change how later cells run (integrity.py)
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Options:
     jobs: int = 0
     regrade: bool = False
     stderr_fails: bool = False
+    sandbox: str = AUTO  # auto, bubblewrap or none (sandbox.py); not in the fingerprint: grades do not depend on it
 
     def fingerprint(self, assignment: Assignment) -> str:
         limits = ",".join(f"{float(v):g}" for v in astuple(self.limits))
@@ -62,7 +65,8 @@ def _rmtree(path: Path) -> None:
 
 
 def make_sandbox(assignment: Assignment, base: Path) -> tuple[Path, Path, dict[str, str]]:
-    """A fresh folder holding copies of what the assignment needs: (root, working folder, kernel env)."""
+    """A fresh folder holding copies of what the assignment needs (unsandboxed kernels): (root, working folder,
+    kernel env)."""
     root = Path(tempfile.mkdtemp(prefix="sub-", dir=base))
     work = root / "work"
     work.mkdir()
@@ -153,7 +157,17 @@ async def grade_one(
     return result, True
 
 
-async def _new_kernel(assignment: Assignment, options: Options, base: Path) -> tuple[Path, SandboxKernel]:
+async def _new_kernel(
+    assignment: Assignment, options: Options, base: Path, box: Containment | None = None
+) -> tuple[Path, SandboxKernel]:
+    if box is not None and box.sandboxed:
+        env = {"NBGRADER_EXECUTION": "autograde", "PYTHONDONTWRITEBYTECODE": "1"}
+        root, spec, env = sandbox_folder(base, assignment.files, box, env)
+        try:
+            return root, await started(spec.work, options.limits, env, spec)
+        except BaseException:
+            _rmtree(root)
+            raise
     root, work, env = make_sandbox(assignment, base)
     try:
         return root, await started(work, options.limits, env)
@@ -170,7 +184,12 @@ def sha256_of(path: Path) -> str:
 
 
 async def _grade_all(
-    assignment: Assignment, todo: list[Submission], options: Options, on_result, base: Path
+    assignment: Assignment,
+    todo: list[Submission],
+    options: Options,
+    on_result,
+    base: Path,
+    box: Containment | None = None,
 ) -> None:
     queue: asyncio.Queue[Submission] = asyncio.Queue()
     for sub in todo:
@@ -182,12 +201,12 @@ async def _grade_all(
             while not queue.empty():
                 sub = queue.get_nowait()
                 if slot is None:
-                    slot = asyncio.ensure_future(_new_kernel(assignment, options, base))
+                    slot = asyncio.ensure_future(_new_kernel(assignment, options, base, box))
                 current = slot
                 slot = None
                 if not queue.empty():
                     # look ahead: start the next kernel while this submission runs
-                    slot = asyncio.ensure_future(_new_kernel(assignment, options, base))
+                    slot = asyncio.ensure_future(_new_kernel(assignment, options, base, box))
                 try:
                     result, used = await grade_one(assignment, sub, options, current, base)
                 except Exception as exc:  # noqa: BLE001 - a grader bug on one file must not stop the batch
@@ -221,6 +240,7 @@ class BatchOutcome:
     graded_now: int
     reused: int
     seconds: float
+    sandbox: SandboxChoice | None = None
 
 
 def grade_batch(
@@ -252,7 +272,13 @@ def grade_batch(
             else:
                 todo.append(sub)
 
+        box = None
+        if todo:
+            protected = [assignment.source_path.parent, out, *(s.path.parent for s in submissions)]
+            box = containment(options.sandbox, protected, assignment.data_dir, options.limits.memory)
+
         def on_result(sub: Submission, result: Result) -> None:
+            result.sandbox = box.choice.mode if box is not None else ""
             book.store(assignment.id, result, sha256_of(sub.path), fingerprint)
             progress.update(result)
 
@@ -260,7 +286,9 @@ def grade_batch(
             options.jobs = options.jobs or os.cpu_count() or 1
             base = Path(tempfile.mkdtemp(prefix="coursekit-grade-"))
             try:
-                _run_outside_any_loop(lambda report: _grade_all(assignment, todo, options, report, base), on_result)
+                _run_outside_any_loop(
+                    lambda report: _grade_all(assignment, todo, options, report, base, box), on_result
+                )
             finally:
                 _rmtree(base)
         manual = book.manual(assignment.id)
@@ -269,7 +297,7 @@ def grade_batch(
         write_reports(out, assignment.id, results, question_ids)
     finally:
         book.close()
-    return BatchOutcome(results, len(todo), reused, time.monotonic() - t0)
+    return BatchOutcome(results, len(todo), reused, time.monotonic() - t0, box.choice if box else None)
 
 
 def _run_outside_any_loop(
@@ -308,9 +336,21 @@ def _run_outside_any_loop(
         raise failure[0]
 
 
+def sandbox_line(choice: SandboxChoice) -> str:
+    """The summary's line about containment: which sandbox, or a loud warning when there was none."""
+    if choice.sandboxed:
+        return "sandbox: bubblewrap (each kernel ran in its own sandbox: no network, no access to your files)"
+    return (
+        f"WARNING: graded WITHOUT a sandbox ({choice.reason}); student code could read and change your files "
+        "(see INSTRUCTORS.md, 'What the grader protects against')"
+    )
+
+
 def print_summary(outcome: BatchOutcome, assignment: Assignment, out: Path, stream=None) -> None:
     stream = stream or sys.stdout
     print(summary(outcome.results, assignment.auto_max, outcome.seconds), file=stream)
+    if outcome.sandbox is not None:
+        print(sandbox_line(outcome.sandbox), file=stream)
     print(
         f"coursekit grade: {outcome.graded_now} graded now, {outcome.reused} unchanged since the last run; "
         f"wrote {out}/grades.csv, grades-long.csv, grades-lms.csv, feedback/",

@@ -59,6 +59,7 @@ def grades_rows(results: list[Result], question_ids: list[str]) -> list[list[obj
         "total",
         "status",
         "message",
+        "sandbox",
     ]
     rows: list[list[object]] = [header]
     for r in results:
@@ -75,6 +76,7 @@ def grades_rows(results: list[Result], question_ids: list[str]) -> list[list[obj
                 _num(r.total),
                 r.status,
                 r.message,
+                r.sandbox,
             ]
         )
     return rows

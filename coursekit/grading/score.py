@@ -58,6 +58,7 @@ class Result:
     notes: list[str] = field(default_factory=list)
     answer_errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    sandbox: str = ""  # how the kernel was contained: bubblewrap or none ("" in rows stored before)
 
     @property
     def auto_score(self) -> float:
