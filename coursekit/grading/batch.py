@@ -25,6 +25,7 @@ from pathlib import Path
 from coursekit.cells import CellKind, cell_kind, grade_id
 from coursekit.grading.assignment import Assignment
 from coursekit.grading.gradebook import Gradebook
+from coursekit.grading.integrity import Guard
 from coursekit.grading.kernel import Limits, SandboxKernel, started
 from coursekit.grading.manual import apply_manual
 from coursekit.grading.prepare import SubmissionProblem, check_assignment, read_submission, restore
@@ -130,7 +131,9 @@ async def grade_one(
             )
             return result, True
         before = {i: sandbox_chdir(kernel.folder) for i in prepared.instructor}
-        run = await run_notebook(prepared.nb, kernel, options.limits, prepared.labels, before)
+        guard = Guard(kernel.folder)
+        await guard.setup(kernel)
+        run = await run_notebook(prepared.nb, kernel, options.limits, prepared.labels, before, guard)
         result.questions = _scores(assignment, prepared, run, options.stderr_fails)
         for index, cell_run in sorted(run.cells.items()):
             if index in prepared.instructor or cell_run.status not in (ERROR, TIMEOUT):
@@ -148,6 +151,9 @@ async def grade_one(
             if r.status == TIMEOUT and i not in prepared.instructor
         ]
         result.message = "; ".join(m for m in [run.message, *timeouts, *result.notes] if m)
+        if guard.findings:
+            result.status = TAMPERED_STATUS
+            result.message = "; ".join(m for m in [tampered_message(guard.findings), result.message] if m)
     finally:
         if kernel is not None:
             await kernel.stop()
@@ -155,6 +161,15 @@ async def grade_one(
             _rmtree(root)
         result.seconds = round(time.monotonic() - t0, 2)
     return result, True
+
+
+def tampered_message(findings: list[str], shown: int = 6) -> str:
+    """The row's message for a submission that hooked the kernel: what was found, for the instructor to judge."""
+    more = f"; and {len(findings) - shown} more" if len(findings) > shown else ""
+    return (
+        "TAMPERED: the submission changed how later cells run; the hooks found were removed and the tests "
+        f"still ran, but check this notebook by hand: {'; '.join(findings[:shown])}{more}"
+    )
 
 
 async def _new_kernel(
