@@ -157,13 +157,14 @@ class SandboxKernel:
 
     async def restart(self) -> None:
         """Kill the kernel and everything it started, then start a fresh one in the same folder."""
-        await self.stop()
+        await self.stop(restart=True)
         self.token = uuid.uuid4().hex
         self._set_env()
         await self.start()
 
-    async def stop(self) -> None:
-        """Kill the kernel's process group at once, then any process that still carries our token."""
+    async def stop(self, restart: bool = False) -> None:
+        """Kill the kernel's process group at once, then any process that still carries our token. With
+        `restart`, the manager's ZMQ context is kept for the next start."""
         if self.kc is not None:
             with contextlib.suppress(Exception):
                 self.kc.stop_channels()
@@ -172,7 +173,7 @@ class SandboxKernel:
             if self.km.has_kernel:
                 await self.km.shutdown_kernel(now=True)
         with contextlib.suppress(Exception):
-            await self.km.cleanup_resources()
+            await self.km.cleanup_resources(restart=restart)
         kill_tagged(self.token)
 
 
