@@ -171,7 +171,7 @@ class SandboxKernel:
             self.kc = None
         with contextlib.suppress(Exception):
             if self.km.has_kernel:
-                await self.km.shutdown_kernel(now=True)
+                await self.km.shutdown_kernel(now=True, restart=restart)
         with contextlib.suppress(Exception):
             await self.km.cleanup_resources(restart=restart)
         kill_tagged(self.token)
