@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import json
+import random
 import secrets
 import time
 from pathlib import Path
@@ -224,7 +225,7 @@ _TEMPLATES = (
 )
 
 
-def canary(rng: secrets.SystemRandom | None = None) -> tuple[str, str]:
+def canary(rng: random.Random | None = None) -> tuple[str, str]:
     """(source, message) of a test-like cell whose assert must fail with exactly `message`."""
     rng = rng or secrets.SystemRandom()
     a, b = rng.randint(2, 999), rng.randint(2, 999)
