@@ -104,9 +104,15 @@ def _scores(assignment: Assignment, prepared, run, stderr_fails: bool) -> list[Q
 
 
 async def grade_one(
-    assignment: Assignment, sub: Submission, options: Options, kernel_slot: asyncio.Task | None, base: Path
+    assignment: Assignment,
+    sub: Submission,
+    options: Options,
+    kernel_slot: asyncio.Task | None,
+    base: Path,
+    box: Containment | None = None,
 ) -> tuple[Result, bool]:
-    """Grade one submission; returns the result and whether the pre-started kernel was used up."""
+    """Grade one submission; returns the result and whether the pre-started kernel was used up. Without a
+    `kernel_slot`, a kernel is started here, contained as `box` says (None: unsandboxed)."""
     result = Result(sub.student, str(sub.path), GRADED)
     t0 = time.monotonic()
     try:
@@ -122,7 +128,7 @@ async def grade_one(
     try:
         try:
             root, kernel = (
-                await kernel_slot if kernel_slot is not None else await _new_kernel(assignment, options, base)
+                await kernel_slot if kernel_slot is not None else await _new_kernel(assignment, options, base, box)
             )
         except Exception as exc:  # noqa: BLE001 - a kernel that will not start is reported, not raised
             result.status, result.message = (
@@ -223,7 +229,7 @@ async def _grade_all(
                     # look ahead: start the next kernel while this submission runs
                     slot = asyncio.ensure_future(_new_kernel(assignment, options, base, box))
                 try:
-                    result, used = await grade_one(assignment, sub, options, current, base)
+                    result, used = await grade_one(assignment, sub, options, current, base, box)
                 except Exception as exc:  # noqa: BLE001 - a grader bug on one file must not stop the batch
                     result, used = (
                         Result(sub.student, str(sub.path), ERROR_STATUS, f"grader error: {exc!r}"),
