@@ -13,7 +13,6 @@ and `bwrap_argv()` build the command line for one kernel, so that a pool can sta
 
 from __future__ import annotations
 
-import functools
 import json
 import shutil
 import subprocess
@@ -36,7 +35,8 @@ INSTALL_HINT = (
 USERNS_HINT = (
     "unprivileged user namespaces are blocked (Ubuntu 24.04's AppArmor): install an AppArmor profile for bwrap "
     "(Ubuntu 25.04 ships one, bwrap-userns-restrict), or run "
-    "sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0"
+    "sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0 (in a Docker container, its default seccomp "
+    "profile blocks them too)"
 )
 _USERNS_SIGNS = (
     "setting up uid map",
@@ -145,7 +145,6 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-@functools.lru_cache(maxsize=4)
 def _kernel_import_paths(python: str) -> tuple[str, ...]:
     """Folders the kernel's Python imports from: its prefixes, sys.path and editable-install mappings."""
     code = (
@@ -247,7 +246,6 @@ def probe(bwrap: str | None = None) -> str:
     return ""
 
 
-@functools.lru_cache(maxsize=4)
 def supports_disable_userns(bwrap: str) -> bool:
     """Whether this bwrap has --disable-userns (0.8.0 and later)."""
     try:
@@ -293,9 +291,16 @@ def containment(
     if not choice.sandboxed:
         return Containment(choice)
     bwrap = shutil.which("bwrap") or "bwrap"
-    return Containment(
-        choice, readonly_paths(protected), data_dir, scratch_size, supports_disable_userns(bwrap)
-    )
+    shown = readonly_paths(protected)
+    for python in (Path(sys.executable).resolve(), Path(sys.prefix).resolve()):
+        if not any(_inside(python, p.resolve()) for p in shown) and not any(
+            _inside(python, Path(d)) for d in SYSTEM_DIRS
+        ):
+            raise SandboxUnavailable(
+                f"the kernel's Python ({python}) is inside a folder the sandbox must hide (the submissions, the "
+                "output folder or the assignment's source): use a virtual environment outside those folders"
+            )
+    return Containment(choice, shown, data_dir, scratch_size, supports_disable_userns(bwrap))
 
 
 def sandbox_folder(

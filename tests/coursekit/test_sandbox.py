@@ -202,3 +202,9 @@ def test_a_kernel_that_ignores_interrupts_is_restarted_inside_the_sandbox(tmp_pa
     assert (row["q1-tests"], row["q2-tests"], row["status"], row["sandbox"]) == ("0", "1", "graded", "bubblewrap")
     assert "the kernel was restarted" in row["message"]
     assert os.listdir(out / "feedback") == ["stubborn.html"]
+
+
+def test_a_python_inside_a_protected_folder_is_refused_with_one_line(monkeypatch):
+    monkeypatch.setattr(sandbox, "probe", lambda bwrap=None: "")
+    with pytest.raises(sandbox.SandboxUnavailable, match="inside a folder the sandbox must hide"):
+        containment("auto", [Path(sys.prefix)])
