@@ -296,7 +296,7 @@ def grade_batch(
         box = None
         if todo:
             protected = [assignment.source_path.parent, out, *(s.path.parent for s in submissions)]
-            box = containment(options.sandbox, protected, assignment.data_dir, options.limits.memory)
+            box = containment(options.sandbox, protected, assignment.data_dir)
 
         def on_result(sub: Submission, result: Result) -> None:
             result.sandbox = box.choice.mode if box is not None else ""

@@ -28,7 +28,8 @@ AUTO, BUBBLEWRAP, NONE = "auto", "bubblewrap", "none"
 MODES = (AUTO, BUBBLEWRAP, NONE)
 HOME = "/home/student"
 SANDBOX_UID = 1000
-TMP_SIZE = 256 * 2**20
+TMP_SIZE = 256 * 2**20  # HOME and /tmp, each (tmpfs: in memory, gone with the sandbox)
+WORK_SIZE = 512 * 2**20  # the working folder and its parents
 INSTALL_HINT = (
     "install it: sudo apt-get install bubblewrap (Debian/Ubuntu) or sudo dnf install bubblewrap (Fedora)"
 )
@@ -77,7 +78,7 @@ class BwrapSpec:
     readonly: tuple[Path, ...]
     extra_readonly: tuple[tuple[Path, Path], ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
-    scratch_size: int = 2048 * 2**20
+    scratch_size: int = WORK_SIZE
     tmp_size: int = TMP_SIZE
     disable_userns: bool = True
 
@@ -275,7 +276,7 @@ class Containment:
     choice: SandboxChoice
     readonly: tuple[Path, ...] = ()
     data_dir: Path | None = None
-    scratch_size: int = 2048 * 2**20
+    scratch_size: int = WORK_SIZE
     disable_userns: bool = True
 
     @property
@@ -284,7 +285,7 @@ class Containment:
 
 
 def containment(
-    mode: str, protected: Iterable[Path], data_dir: Path | None = None, scratch_size: int = 2048 * 2**20
+    mode: str, protected: Iterable[Path], data_dir: Path | None = None, scratch_size: int = WORK_SIZE
 ) -> Containment:
     """Resolve `--sandbox` once for a batch (see `choose`); `protected`: host paths no sandbox may show."""
     choice = choose(mode)
