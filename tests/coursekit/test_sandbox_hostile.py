@@ -80,7 +80,8 @@ def _planted() -> list[Path]:
 def _traces(scene: Scene) -> list[Path]:
     """Files an attack left outside its sandbox."""
     names = ("coursekit-hostile-pwned.txt", f"{LATE}.txt")
-    found = [p for folder in (scene.root, Path("/tmp")) for name in names for p in folder.rglob(name)]
+    found = [p for name in names for p in [*scene.root.rglob(name), *scene.home.rglob(name), Path("/tmp", name)]]
+    found = [p for p in dict.fromkeys(found) if p.exists()]
     found += [p for p in (scene.home / ".ipython").rglob("*coursekit-hostile*")]
     return found + _planted()
 
