@@ -259,6 +259,8 @@ def supports_disable_userns(bwrap: str) -> bool:
 def choose(mode: str) -> SandboxChoice:
     """Resolve `--sandbox`: auto probes and falls back to none with a reason; bubblewrap raises
     SandboxUnavailable when it cannot work; none is none."""
+    if mode not in MODES:
+        raise CoursekitError(f"unknown sandbox mode {mode!r}: use one of {', '.join(MODES)}")
     if mode == NONE:
         return SandboxChoice(NONE, "--sandbox none was given")
     problem = probe()

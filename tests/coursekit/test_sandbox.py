@@ -208,3 +208,8 @@ def test_a_python_inside_a_protected_folder_is_refused_with_one_line(monkeypatch
     monkeypatch.setattr(sandbox, "probe", lambda bwrap=None: "")
     with pytest.raises(sandbox.SandboxUnavailable, match="inside a folder the sandbox must hide"):
         containment("auto", [Path(sys.prefix)])
+
+
+def test_an_unknown_mode_is_an_input_error():
+    with pytest.raises(sandbox.CoursekitError, match="unknown sandbox mode 'docker'"):
+        sandbox.choose("docker")
