@@ -42,6 +42,11 @@ def _coursekit_make_guard(name, folder):
     _function, _any = types.FunctionType, any
     prefixes = tuple({os.path.realpath(p) + os.sep for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
     quiet_builtins = {"_", "__", "___"}
+    sys_functions = {n: getattr(sys, n) for n in ("gettrace", "settrace", "getprofile", "setprofile", "_getframe")}
+    threading_functions = {n: getattr(threading, n) for n in ("gettrace", "settrace", "getprofile", "setprofile")}
+    _gettrace, _settrace = sys.gettrace, sys.settrace
+    _getprofile, _setprofile, _getframe = sys.getprofile, sys.setprofile, sys._getframe
+    _dumps, _chdir = json.dumps, os.chdir
 
     def lists():
         itm = ip.input_transformer_manager
@@ -124,7 +129,20 @@ def _coursekit_make_guard(name, folder):
 
     def check():
         found = []
+        tracer, profiler = _gettrace(), _getprofile()
+        _settrace(None)  # nothing of the student's runs while the check runs
+        _setprofile(None)
+        _getframe().f_trace = None
+        if tracer is not None:
+            found.append("a trace function was set (sys.settrace)")
+        if profiler is not None:
+            found.append("a profile function was set (sys.setprofile)")
         try:
+            for module, table in ((sys, sys_functions), (threading, threading_functions)):
+                for attr, value in table.items():
+                    if _getattr(module, attr) is not value:
+                        found.append(module.__name__ + "." + attr + " was replaced")
+                        _setattr(module, attr, value)
             for key, (obj, where) in owners().items():
                 base_obj = base_owners[key][0]
                 if obj is not base_obj:
@@ -174,12 +192,6 @@ def _coursekit_make_guard(name, folder):
             if ip.user_ns.get("__builtins__") is not base_user_builtins:
                 found.append("the cells' __builtins__ was replaced")
                 ip.user_ns["__builtins__"] = base_user_builtins
-            if sys.gettrace() is not None:
-                found.append("a trace function was set (sys.settrace)")
-                sys.settrace(None)
-            if sys.getprofile() is not None:
-                found.append("a profile function was set (sys.setprofile)")
-                sys.setprofile(None)
             if threading.gettrace() is not None or threading.getprofile() is not None:
                 found.append("a trace or profile function was set for new threads")
                 threading.settrace(None)
@@ -202,10 +214,10 @@ def _coursekit_make_guard(name, folder):
         except BaseException as exc:  # report, never break the grading
             found.append("the check failed: " + _type(exc).__name__ + ": " + _str(exc)[:200])
         try:
-            os.chdir(folder)
+            _chdir(folder)
         except OSError as exc:
             found.append("could not return to the working folder: " + _str(exc)[:200])
-        return json.dumps(found)
+        return _dumps(found)
 
     module = types.ModuleType(name)
     module.check = check

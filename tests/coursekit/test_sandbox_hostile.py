@@ -39,6 +39,13 @@ LATE = "coursekit-hostile-late"
 PLANTED = "coursekit_hostile_planted.pth"
 CONTAINMENT = ("read_files", "read_proc", "write_outside", "plant_code", "network", "detached")
 FORGING = ("input_transformer", "ast_transformer", "event_hook", "trace_function", "hidden_errors")
+FOUND = {  # what the row must say was found, per forging fixture
+    "input_transformer": ["input transformer (cleanup) added: '_no_asserts'"],
+    "ast_transformer": ["AST transformer added: 'NoAsserts'"],
+    "event_hook": ["event callback (pre_run_cell) added: '_again'"],
+    "trace_function": ["a trace function was set (sys.settrace)", "sys.gettrace was replaced"],
+    "hidden_errors": ["method showtraceback was replaced", "a custom exception handler was set"],
+}
 HONEST = ("honest", "peer")
 PROBLEM = probe()
 needs_bwrap = pytest.mark.skipif(bool(PROBLEM), reason=f"bubblewrap cannot run here: {PROBLEM}")
@@ -275,6 +282,8 @@ def test_hooks_forge_nothing_and_are_flagged(sandboxed, student):
     row = sandboxed.rows[student]
     assert _score(row) == ("0", "0", "tampered"), row
     assert row["message"].startswith("TAMPERED")
+    for what in FOUND[student]:
+        assert what in row["message"], (what, row["message"])
     page = (sandboxed.out / "feedback" / f"{student}.html").read_text(encoding="utf-8")
     assert "TAMPERED" in page
 
