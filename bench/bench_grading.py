@@ -29,6 +29,7 @@ from coursekit.grading.assignment import load_assignment  # noqa: E402
 from coursekit.grading.batch import Options, grade_batch  # noqa: E402
 from coursekit.grading.kernel import Limits  # noqa: E402
 from coursekit.grading.report import Progress  # noqa: E402
+from coursekit.grading.sandbox import probe  # noqa: E402
 from coursekit.grading.submissions import Submission  # noqa: E402
 from coursekit.notebook_io import notebook_text  # noqa: E402
 
@@ -51,12 +52,11 @@ class _Quiet(Progress):
         self.done += 1
 
 
-def run_kit(assignment, files: list[Path], out: Path, jobs: int) -> float:
+def run_kit(assignment, files: list[Path], out: Path, jobs: int, sandbox: str = "auto") -> float:
     subs = [Submission(p.stem, p) for p in files]
     t0 = time.perf_counter()
-    outcome = grade_batch(
-        assignment, subs, out, Options(limits=Limits(), jobs=jobs), progress=_Quiet(len(subs))
-    )
+    options = Options(limits=Limits(), jobs=jobs, sandbox=sandbox)
+    outcome = grade_batch(assignment, subs, out, options, progress=_Quiet(len(subs)))
     seconds = time.perf_counter() - t0
     bad = [r for r in outcome.results if r.status != "graded"]
     if bad:
@@ -116,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="10 submissions")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="kit jobs (default: cores)")
     parser.add_argument("--no-nbgrader", action="store_true", help="time the kit only")
+    parser.add_argument(
+        "--no-unsandboxed", action="store_true", help="skip the kit's run with --sandbox none (the sandbox's cost)"
+    )
     args = parser.parse_args(argv)
     n = 10 if args.quick else args.n
     root = Path(args.root) if args.root else (FIXTURE_ROOT if args.assignment == "ps1" else Path("."))
@@ -133,8 +136,17 @@ def main(argv: list[str] | None = None) -> int:
             f"grading {n} submissions of {assignment.id} on {os.cpu_count()} cores "
             f"(load average {os.getloadavg()[0]:.2f})"
         )
+        box = probe()
+        mode = "sandbox none (bubblewrap cannot run here: " + box + ")" if box else "bubblewrap sandbox"
         kit = run_kit(assignment, files, tmp / "kit-out", args.jobs)
-        print(f"  kit (--jobs {args.jobs}): {kit:.1f} s, {n / kit:.2f} submissions/s")
+        print(f"  kit (--jobs {args.jobs}, {mode}): {kit:.1f} s, {n / kit:.2f} submissions/s")
+        if not box and not args.no_unsandboxed:
+            bare = run_kit(assignment, files, tmp / "kit-out-none", args.jobs, sandbox="none")
+            print(
+                f"  kit (--jobs {args.jobs}, --sandbox none): {bare:.1f} s, {n / bare:.2f} submissions/s; "
+                f"the sandbox costs {(kit - bare) * args.jobs / n * 1000:+.0f} ms of wall time per submission "
+                f"and job ({kit / bare:.2f}x the unsandboxed time)"
+            )
         nbg = None if args.no_nbgrader else run_nbgrader(assignment, files, tmp / "nbgrader-course")
         if nbg is not None:
             print(f"  nbgrader autograde: {nbg:.1f} s, {n / nbg:.2f} submissions/s")

@@ -127,7 +127,13 @@ def _grading_options(args: argparse.Namespace):
         memory=args.memory * 2**20,
         output_bytes=args.max_output,
     )
-    return Options(limits=limits, jobs=args.jobs or 0, regrade=args.regrade, stderr_fails=args.stderr_fails)
+    return Options(
+        limits=limits,
+        jobs=args.jobs or 0,
+        regrade=args.regrade,
+        stderr_fails=args.stderr_fails,
+        sandbox=args.sandbox,
+    )
 
 
 def _chosen_submissions(
@@ -358,6 +364,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--bom", action="store_true", help="start the CSVs for the platform with a UTF-8 byte-order mark"
+    )
+    p.add_argument(
+        "--sandbox",
+        choices=("auto", "bubblewrap", "none"),
+        default="auto",
+        help="run each kernel in a bubblewrap sandbox: auto (default: when it works here), bubblewrap "
+        "(required: stop if it cannot work), none (no containment)",
     )
     p.set_defaults(func=cmd_grade)
 

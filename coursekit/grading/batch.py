@@ -27,6 +27,7 @@ from pathlib import Path
 from coursekit.cells import CellKind, cell_kind, grade_id
 from coursekit.grading.assignment import Assignment
 from coursekit.grading.gradebook import Gradebook
+from coursekit.grading.integrity import Guard
 from coursekit.grading.kernel import Limits, SandboxKernel, started
 from coursekit.grading.lms import ExportSettings
 from coursekit.grading.manual import apply_manual
@@ -34,12 +35,14 @@ from coursekit.grading.prepare import SubmissionProblem, check_assignment, read_
 from coursekit.grading.report import Progress, summary, write_reports
 from coursekit.grading.roster import LatePolicy, Roster, days_late
 from coursekit.grading.run import ERROR, TIMEOUT, run_notebook, sandbox_chdir
+from coursekit.grading.sandbox import AUTO, Containment, SandboxChoice, containment, sandbox_folder
 from coursekit.grading.score import QuestionResult, Result, score_test, score_written
 from coursekit.grading.status import RunStatus, Status
 from coursekit.grading.submissions import Submission
 from coursekit.release import stamp_of
 
 GRADED, ERROR_STATUS, TIMEOUT_STATUS = Status.GRADED, Status.ERROR, Status.TIMEOUT
+TAMPERED_STATUS = Status.TAMPERED  # the submission hooked the kernel to change how later cells run (integrity.py)
 TEMP_PREFIX = "coursekit-grade-"
 OWNER_FILE = "owner.pid"
 STALE_AFTER = 6 * 3600  # seconds: a temporary folder without a live owner older than this is removed
@@ -60,6 +63,8 @@ class Options:
     jobs: int = field(default=0, metadata=_not_in_fingerprint())
     regrade: bool = field(default=False, metadata=_not_in_fingerprint())
     stderr_fails: bool = False
+    sandbox: str = AUTO  # auto, bubblewrap or none (sandbox.py); in the fingerprint: a row graded without
+    # containment is graded again when the sandbox is asked for
 
     def fingerprint(self, assignment: Assignment) -> str:
         """A hash of the assignment and of every option that can change a grade."""
@@ -155,7 +160,8 @@ def _rmtree(path: Path) -> None:
 
 
 def make_sandbox(assignment: Assignment, base: Path) -> tuple[Path, Path, dict[str, str]]:
-    """A fresh folder holding copies of what the assignment needs: (root, working folder, kernel env)."""
+    """A fresh folder holding copies of what the assignment needs (unsandboxed kernels): (root, working folder,
+    kernel env)."""
     root = Path(tempfile.mkdtemp(prefix="sub-", dir=base))
     work = root / "work"
     work.mkdir()
@@ -192,9 +198,15 @@ def _scores(assignment: Assignment, prepared, run, stderr_fails: bool) -> list[Q
 
 
 async def grade_one(
-    assignment: Assignment, sub: Submission, options: Options, kernel_slot: asyncio.Task | None, base: Path
+    assignment: Assignment,
+    sub: Submission,
+    options: Options,
+    kernel_slot: asyncio.Task | None,
+    base: Path,
+    box: Containment | None = None,
 ) -> tuple[Result, bool]:
-    """Grade one submission; returns the result and whether the pre-started kernel was used up."""
+    """Grade one submission; returns the result and whether the pre-started kernel was used up. Without a
+    `kernel_slot`, a kernel is started here, contained as `box` says (None: unsandboxed)."""
     result = Result(
         sub.student,
         str(sub.path),
@@ -219,7 +231,7 @@ async def grade_one(
     try:
         try:
             root, kernel = (
-                await kernel_slot if kernel_slot is not None else await _new_kernel(assignment, options, base)
+                await kernel_slot if kernel_slot is not None else await _new_kernel(assignment, options, base, box)
             )
         except Exception as exc:  # noqa: BLE001 - a kernel that will not start is reported, not raised
             result.status, result.message = (
@@ -228,7 +240,9 @@ async def grade_one(
             )
             return result, True
         before = {i: sandbox_chdir(kernel.folder) for i in prepared.instructor}
-        run = await run_notebook(prepared.nb, kernel, options.limits, prepared.labels, before)
+        guard = Guard(kernel.folder)
+        await guard.setup(kernel)
+        run = await run_notebook(prepared.nb, kernel, options.limits, prepared.labels, before, guard)
         result.questions = _scores(assignment, prepared, run, options.stderr_fails)
         for index, cell_run in sorted(run.cells.items()):
             if index in prepared.instructor or cell_run.status not in (ERROR, TIMEOUT):
@@ -246,6 +260,9 @@ async def grade_one(
             if r.status == TIMEOUT and i not in prepared.instructor
         ]
         result.message = "; ".join(m for m in [run.message, *timeouts, *result.notes] if m)
+        if guard.findings:
+            result.status = TAMPERED_STATUS
+            result.message = "; ".join(m for m in [tampered_message(guard.findings), result.message] if m)
     finally:
         if kernel is not None:
             await kernel.stop()
@@ -272,7 +289,26 @@ def _forgive_rerelease(nb, assignment: Assignment, notes: list[str]) -> None:
     notes[:] = kept
 
 
-async def _new_kernel(assignment: Assignment, options: Options, base: Path) -> tuple[Path, SandboxKernel]:
+def tampered_message(findings: list[str], shown: int = 6) -> str:
+    """The row's message for a submission that hooked the kernel: what was found, for the instructor to judge."""
+    more = f"; and {len(findings) - shown} more" if len(findings) > shown else ""
+    return (
+        "TAMPERED: the submission changed how later cells run; the hooks found were removed and the tests "
+        f"still ran, but check this notebook by hand: {'; '.join(findings[:shown])}{more}"
+    )
+
+
+async def _new_kernel(
+    assignment: Assignment, options: Options, base: Path, box: Containment | None = None
+) -> tuple[Path, SandboxKernel]:
+    if box is not None and box.sandboxed:
+        env = {"NBGRADER_EXECUTION": "autograde", "PYTHONDONTWRITEBYTECODE": "1"}
+        root, spec, env = sandbox_folder(base, assignment.files, box, env)
+        try:
+            return root, await started(spec.work, options.limits, env, spec)
+        except BaseException:
+            _rmtree(root)
+            raise
     root, work, env = make_sandbox(assignment, base)
     try:
         return root, await started(work, options.limits, env)
@@ -289,7 +325,12 @@ def sha256_of(path: Path) -> str:
 
 
 async def _grade_all(
-    assignment: Assignment, todo: list[Submission], options: Options, on_result, base: Path
+    assignment: Assignment,
+    todo: list[Submission],
+    options: Options,
+    on_result,
+    base: Path,
+    box: Containment | None = None,
 ) -> None:
     queue: asyncio.Queue[Submission] = asyncio.Queue()
     for sub in todo:
@@ -301,14 +342,14 @@ async def _grade_all(
             while not queue.empty():
                 sub = queue.get_nowait()
                 if slot is None:
-                    slot = asyncio.ensure_future(_new_kernel(assignment, options, base))
+                    slot = asyncio.ensure_future(_new_kernel(assignment, options, base, box))
                 current = slot
                 slot = None
                 if not queue.empty():
                     # look ahead: start the next kernel while this submission runs
-                    slot = asyncio.ensure_future(_new_kernel(assignment, options, base))
+                    slot = asyncio.ensure_future(_new_kernel(assignment, options, base, box))
                 try:
-                    result, used = await grade_one(assignment, sub, options, current, base)
+                    result, used = await grade_one(assignment, sub, options, current, base, box)
                 except Exception as exc:  # noqa: BLE001 - a grader bug on one file must not stop the batch
                     result, used = (
                         Result(sub.student, str(sub.path), ERROR_STATUS, f"grader error: {exc!r}"),
@@ -366,6 +407,7 @@ class BatchOutcome:
     reused: int
     seconds: float
     exports: list[Path] = field(default_factory=list)
+    sandbox: SandboxChoice | None = None
 
 
 def grade_batch(
@@ -399,7 +441,13 @@ def grade_batch(
             else:
                 todo.append(sub)
 
+        box = None
+        if todo:
+            protected = [assignment.source_path.parent, out, *(s.path.parent for s in submissions)]
+            box = containment(options.sandbox, protected, assignment.data_dir)
+
         def on_result(sub: Submission, result: Result) -> None:
+            result.sandbox = box.choice.mode if box is not None else ""
             book.store(assignment.id, result, sha256_of(sub.path), fingerprint)
             progress.update(result)
 
@@ -416,7 +464,7 @@ def grade_batch(
 
             try:
                 _run_outside_any_loop(
-                    lambda report: _grade_all(assignment, todo, run_options, report, base), on_result_counted
+                    lambda report: _grade_all(assignment, todo, run_options, report, base, box), on_result_counted
                 )
             except KeyboardInterrupt:
                 raise GradingInterrupted(stored_now[0]) from None
@@ -440,7 +488,7 @@ def grade_batch(
         )
     finally:
         book.close()
-    return BatchOutcome(results, len(todo), reused, time.monotonic() - t0, exports)
+    return BatchOutcome(results, len(todo), reused, time.monotonic() - t0, exports, box.choice if box else None)
 
 
 def _run_outside_any_loop(
@@ -479,9 +527,21 @@ def _run_outside_any_loop(
         raise failure[0]
 
 
+def sandbox_line(choice: SandboxChoice) -> str:
+    """The summary's line about containment: which sandbox, or a loud warning when there was none."""
+    if choice.sandboxed:
+        return "sandbox: bubblewrap (each kernel ran in its own sandbox: no network, no access to your files)"
+    return (
+        f"WARNING: graded WITHOUT a sandbox ({choice.reason}); student code could read and change your files "
+        "(see INSTRUCTORS.md, 'What the grader protects against')"
+    )
+
+
 def print_summary(outcome: BatchOutcome, assignment: Assignment, out: Path, stream=None) -> None:
     stream = stream or sys.stdout
     print(summary(outcome.results, assignment.auto_max, outcome.seconds), file=stream)
+    if outcome.sandbox is not None:
+        print(sandbox_line(outcome.sandbox), file=stream)
     print(
         f"coursekit grade: {outcome.graded_now} graded now, {outcome.reused} unchanged since the last run; "
         f"wrote {out}/grades.csv, grades-long.csv, grades-lms.csv, feedback/, report.html, questions.csv"

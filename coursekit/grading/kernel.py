@@ -5,7 +5,9 @@ The kernel is started by a tiny launcher (`LAUNCHER`) that lowers its own limits
 space (`RLIMIT_AS`, the memory cap), size of any file it writes (`RLIMIT_FSIZE`) and core dumps. jupyter_client
 starts it in a new session, so `shutdown` can kill the whole process group; every process also carries a unique
 token in its environment, so that children that left the group (`setsid`, double fork) are found in /proc and
-killed too. This protects the batch from mistakes, not from hostile code: see INSTRUCTORS.md.
+killed too. That protects the batch from mistakes. Against hostile code, the kernel runs inside a bubblewrap
+sandbox when a `BwrapSpec` is given (see sandbox.py): then it talks over Unix sockets in the spec's `run` folder,
+its environment is built from nothing, and killing bwrap ends every process of the sandbox.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ import signal
 import subprocess
 import sys
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from jupyter_client import AsyncKernelManager
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 
-from coursekit.execute import kernel_config, kernel_env
+from coursekit.execute import KERNEL_ENV, kernel_config, kernel_env
+from coursekit.grading.sandbox import BwrapSpec, bwrap_argv, sandbox_env
 
 TOKEN_VARIABLE = "COURSEKIT_SANDBOX"
 STARTUP_TIMEOUT = 60.0
@@ -37,6 +40,10 @@ def _cap(limit, value):
 _cap(resource.RLIMIT_AS, int(sys.argv.pop(1)))
 _cap(resource.RLIMIT_FSIZE, int(sys.argv.pop(1)))
 resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+_inputs = sys.argv.pop(1)
+if _inputs:
+    import shutil
+    shutil.copytree(_inputs, ".", dirs_exist_ok=True)
 from ipykernel.kernelapp import launch_new_instance
 launch_new_instance()
 """
@@ -53,45 +60,86 @@ class Limits:
     output_bytes: int = 100_000
 
 
-class _SpecManager(KernelSpecManager):
-    """Hands out one kernel spec: python3 through the resource-limiting launcher."""
+def kernel_argv(limits: Limits, inputs: Path | None = None) -> list[str]:
+    """python3 through the resource-limiting launcher; `inputs`: a folder copied into the working folder first."""
+    return [
+        sys.executable,
+        "-c",
+        LAUNCHER,
+        str(limits.memory),
+        str(limits.file_size),
+        str(inputs or ""),
+        "-f",
+        "{connection_file}",
+        "--HistoryManager.enabled=False",
+    ]
 
-    limits: Limits = Limits()
+
+class _SpecManager(KernelSpecManager):
+    """Hands out one kernel spec: the argv given (the launcher, inside bwrap or not)."""
+
+    argv: list[str] = []
+    interrupt_mode: str = "signal"
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
-        argv = [
-            sys.executable,
-            "-c",
-            LAUNCHER,
-            str(self.limits.memory),
-            str(self.limits.file_size),
-            "-f",
-            "{connection_file}",
-            "--HistoryManager.enabled=False",
-        ]
-        return KernelSpec(argv=argv, display_name="Python 3 (coursekit sandbox)", language="python")
+        return KernelSpec(
+            argv=list(self.argv),
+            display_name="Python 3 (coursekit sandbox)",
+            language="python",
+            interrupt_mode=self.interrupt_mode,
+        )
 
 
 class SandboxKernel:
-    """One kernel process tree, started in `folder`; `await start()`, then use `km`/`kc`, then `await stop()`."""
+    """One kernel process tree, started in `folder`; `await start()`, then use `km`/`kc`, then `await stop()`.
 
-    def __init__(self, folder: Path, limits: Limits, extra_env: dict[str, str] | None = None) -> None:
+    With `bwrap`, the kernel runs in that bubblewrap sandbox (`folder` must be `bwrap.work`) and its environment
+    is `sandbox_env` of `extra_env`; without, it runs as a plain child process with the grader's environment.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        limits: Limits,
+        extra_env: dict[str, str] | None = None,
+        bwrap: BwrapSpec | None = None,
+    ) -> None:
         self.folder = Path(folder)
         self.limits = limits
+        self.bwrap = bwrap
         self.token = uuid.uuid4().hex
-        spec_manager = _SpecManager()
-        spec_manager.limits = limits
+        self.spec_manager = _SpecManager()
         self.km = AsyncKernelManager(
-            kernel_name="coursekit-sandbox", kernel_spec_manager=spec_manager, config=kernel_config()
+            kernel_name="coursekit-sandbox", kernel_spec_manager=self.spec_manager, config=kernel_config()
         )
         self.km.shutdown_wait_time = 0.5
         self.kc = None
-        self.env = {**kernel_env(), **(extra_env or {}), TOKEN_VARIABLE: self.token}
+        self.extra_env = dict(extra_env or {})
+        if bwrap is not None:
+            self.km.transport = "ipc"
+            self.km.ip = str(bwrap.run / "kernel")
+            self.km.connection_file = str(bwrap.run / "kernel.json")
+            self.spec_manager.interrupt_mode = "message"  # a signal to bwrap would not reach the kernel
+        self._set_env()
+
+    def _set_env(self) -> None:
+        if self.bwrap is None:
+            self.env = {**kernel_env(), **self.extra_env, TOKEN_VARIABLE: self.token}
+            self.spec_manager.argv = kernel_argv(self.limits)
+        else:
+            self.env = sandbox_env({**KERNEL_ENV, **self.extra_env, TOKEN_VARIABLE: self.token})
+            spec = replace(self.bwrap, env=self.env)
+            self.spec_manager.argv = bwrap_argv(spec, kernel_argv(self.limits, self.bwrap.inputs))
+        self.km._kernel_spec = None  # built again from the new argv at the next start
 
     async def start(self) -> None:
         """Start the kernel and wait until it answers."""
+        env = self.env if self.bwrap is None else {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         await self.km.start_kernel(
-            cwd=str(self.folder), env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            cwd=str(self.folder if self.bwrap is None else self.bwrap.run),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         self.kc = self.km.client()
         self.kc.start_channels()
@@ -109,22 +157,23 @@ class SandboxKernel:
 
     async def restart(self) -> None:
         """Kill the kernel and everything it started, then start a fresh one in the same folder."""
-        await self.stop()
+        await self.stop(restart=True)
         self.token = uuid.uuid4().hex
-        self.env[TOKEN_VARIABLE] = self.token
+        self._set_env()
         await self.start()
 
-    async def stop(self) -> None:
-        """Kill the kernel's process group at once, then any process that still carries our token."""
+    async def stop(self, restart: bool = False) -> None:
+        """Kill the kernel's process group at once, then any process that still carries our token. With
+        `restart`, the manager's ZMQ context is kept for the next start."""
         if self.kc is not None:
             with contextlib.suppress(Exception):
                 self.kc.stop_channels()
             self.kc = None
         with contextlib.suppress(Exception):
             if self.km.has_kernel:
-                await self.km.shutdown_kernel(now=True)
+                await self.km.shutdown_kernel(now=True, restart=restart)
         with contextlib.suppress(Exception):
-            await self.km.cleanup_resources()
+            await self.km.cleanup_resources(restart=restart)
         kill_tagged(self.token)
 
 
@@ -157,9 +206,11 @@ def kill_tagged(token: str) -> int:
     return killed
 
 
-async def started(folder: Path, limits: Limits, extra_env: dict[str, str] | None = None) -> SandboxKernel:
+async def started(
+    folder: Path, limits: Limits, extra_env: dict[str, str] | None = None, bwrap: BwrapSpec | None = None
+) -> SandboxKernel:
     """A started SandboxKernel (stopped again if starting fails)."""
-    kernel = SandboxKernel(folder, limits, extra_env)
+    kernel = SandboxKernel(folder, limits, extra_env, bwrap)
     try:
         await kernel.start()
     except BaseException:

@@ -65,6 +65,7 @@ def grades_rows(results: list[Result], question_ids: list[str]) -> list[list[obj
         "final",
         "status",
         "message",
+        "sandbox",
     ]
     rows: list[list[object]] = [header]
     for r in results:
@@ -84,6 +85,7 @@ def grades_rows(results: list[Result], question_ids: list[str]) -> list[list[obj
                 _num(r.final),
                 r.status,
                 r.message,
+                r.sandbox,
             ]
         )
     return rows

@@ -9,12 +9,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
+from typing import TYPE_CHECKING
 
 from nbformat import NotebookNode
 from nbformat.v4 import output_from_msg
 
 from coursekit.grading.kernel import Limits, SandboxKernel
 from coursekit.grading.status import CellStatus
+
+if TYPE_CHECKING:
+    from coursekit.grading.integrity import Guard
 
 INTERRUPT_GRACE = 3.0  # seconds a kernel gets to stop after an interrupt before it is killed
 POLL = 1.0
@@ -183,9 +187,12 @@ async def run_notebook(
     limits: Limits,
     labels: dict[int, str],
     before: dict[int, str] | None = None,
+    guard: Guard | None = None,
 ) -> NotebookRun:
     """Run the code cells of `nb` in order in `kernel`, storing outputs in the cells. `labels` names cells in
-    messages; `before[i]`, if given, is run silently just before cell i. Never raises for what the code does."""
+    messages; `before[i]`, if given, is run silently just before cell i, or with a `guard` (already set up in
+    the kernel), the guard's canary and integrity check are run there instead. Never raises for what the code
+    does."""
     before = before or {}
     start = time.monotonic()
     nb_deadline = start + limits.notebook_timeout if limits.notebook_timeout > 0 else float("inf")
@@ -202,7 +209,10 @@ async def run_notebook(
             )
             break
         if index in before:
-            await run_silently(kernel, before[index])
+            if guard is not None:
+                await guard.before_cell(kernel, label)
+            else:
+                await run_silently(kernel, before[index])
         t0 = time.monotonic()
         cell_limit = limits.cell_timeout if limits.cell_timeout > 0 else float("inf")
         deadline = min(t0 + cell_limit, nb_deadline)
@@ -224,6 +234,8 @@ async def run_notebook(
             cell.outputs = run.outputs
             if stopped != "idle":
                 await kernel.restart()  # the code ignored the interrupt: a fresh kernel for what follows
+                if guard is not None:
+                    await guard.setup(kernel)
                 result.message = f"{label} ignored the interrupt after its timeout; the kernel was restarted"
             continue
         if outcome == "died":

@@ -67,6 +67,7 @@ class Result:
     late_days: float = 0.0
     late_note: str = ""
     penalty: float = 0.0  # points taken off for lateness
+    sandbox: str = ""  # how the kernel was contained: bubblewrap or none ("" in rows stored before)
 
     @property
     def auto_score(self) -> float:

@@ -19,10 +19,11 @@ class Status(StrEnum):
     ERROR = "error"  # the kernel died or would not start
     NOT_A_NOTEBOOK = "not-a-notebook"
     WRONG_ASSIGNMENT = "wrong-assignment"
+    TAMPERED = "tampered"  # graded, but the submission hooked the kernel: the instructor decides (integrity.py)
 
 
 # Statuses a re-run keeps when the file and the options are unchanged; the others are graded again.
-FINAL_STATUSES = frozenset({Status.GRADED, Status.NOT_A_NOTEBOOK, Status.WRONG_ASSIGNMENT})
+FINAL_STATUSES = frozenset({Status.GRADED, Status.NOT_A_NOTEBOOK, Status.WRONG_ASSIGNMENT, Status.TAMPERED})
 
 
 class QuestionStatus(StrEnum):

@@ -1,0 +1,306 @@
+"""Hostile submissions (tests/fixtures/submissions/hostile, made by make_hostile.py) in one batch with honest ones.
+
+With the bubblewrap sandbox and the integrity guard, no attack reads, writes, plants, connects or outlives its
+kernel, no score is forged, and the honest submissions are graded exactly as in an unprotected run. The same
+batch graded with `--sandbox none` and the guard switched off is the negative control: there, every attack
+succeeds, which shows that each test below can fail.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import secrets
+import shutil
+import signal
+import site
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from coursekit.grading import batch
+from coursekit.grading.assignment import load_assignment
+from coursekit.grading.batch import Options, grade_batch
+from coursekit.grading.integrity import Guard
+from coursekit.grading.kernel import Limits
+from coursekit.grading.run import run_silently, sandbox_chdir
+from coursekit.grading.sandbox import probe
+from coursekit.grading.submissions import find_submissions
+from coursekit.notebook_io import notebook_text, read_notebook
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+HOSTILE = FIXTURES / "submissions" / "hostile"
+PORT = 47613  # as in make_hostile.py
+LATE = "coursekit-hostile-late"
+PLANTED = "coursekit_hostile_planted.pth"
+CONTAINMENT = ("read_files", "read_proc", "write_outside", "plant_code", "network", "detached")
+FORGING = ("input_transformer", "ast_transformer", "event_hook", "trace_function", "hidden_errors")
+FOUND = {  # what the row must say was found, per forging fixture
+    "input_transformer": ["input transformer (cleanup) added: '_no_asserts'"],
+    "ast_transformer": ["AST transformer added: 'NoAsserts'"],
+    "event_hook": ["event callback (pre_run_cell) added: '_again'"],
+    "trace_function": ["a trace function was set (sys.settrace)", "sys.gettrace was replaced"],
+    "hidden_errors": ["method showtraceback was replaced", "a custom exception handler was set"],
+}
+HONEST = ("honest", "peer")
+PROBLEM = probe()
+needs_bwrap = pytest.mark.skipif(bool(PROBLEM), reason=f"bubblewrap cannot run here: {PROBLEM}")
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Scene:
+    """One graded batch: where it ran, the secrets planted, what the listener received, the rows."""
+
+    root: Path
+    home: Path
+    out: Path
+    secret: dict[str, str]
+    received: list[bytes] = field(default_factory=list)
+    rows: dict[str, dict[str, str]] = field(default_factory=dict)
+    outputs: str = ""
+    traces: list[Path] = field(default_factory=list)
+    late_pids: list[int] = field(default_factory=list)
+
+
+def _late_processes() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if LATE.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def _planted() -> list[Path]:
+    folders = {*site.getsitepackages(), site.getusersitepackages()}
+    return [Path(f, PLANTED) for f in folders if Path(f, PLANTED).exists()]
+
+
+def _traces(scene: Scene) -> list[Path]:
+    """Files an attack left outside its sandbox."""
+    names = ("coursekit-hostile-pwned.txt", f"{LATE}.txt")
+    found = [p for name in names for p in [*scene.root.rglob(name), *scene.home.rglob(name), Path("/tmp", name)]]
+    found = [p for p in dict.fromkeys(found) if p.exists()]
+    found += [p for p in (scene.home / ".ipython").rglob("*coursekit-hostile*")]
+    return found + _planted()
+
+
+def _listen(received: list[bytes], stop: threading.Event) -> threading.Thread | None:
+    """A loopback listener on PORT that keeps what it receives, until `stop`; None if the port is busy."""
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        server.bind(("127.0.0.1", PORT))
+    except OSError:
+        return None
+    server.listen()
+    server.settimeout(0.2)
+
+    def serve() -> None:
+        with server:
+            while not stop.is_set():
+                try:
+                    conn, _ = server.accept()
+                except OSError:
+                    continue
+                with conn:
+                    conn.settimeout(2)
+                    try:
+                        received.append(conn.recv(100))
+                    except OSError:
+                        pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread
+
+
+class _NoGuard(Guard):
+    """The integrity guard switched off (negative control): only moves back to the working folder."""
+
+    async def setup(self, kernel) -> None:
+        return None
+
+    async def before_cell(self, kernel, label: str) -> None:
+        await run_silently(kernel, sandbox_chdir(self.folder))
+
+
+def _grade(tmp: Path, mode: str, guard: bool) -> Scene:
+    root = tmp / "course"
+    for folder in ("solutions", "exercises"):
+        shutil.copytree(FIXTURES / "assignments" / folder, root / folder)
+    secret = {k: f"COURSEKIT-SECRET-{secrets.token_hex(8)}" for k in ("solutions", "peer", "home", "env")}
+    source = root / "solutions" / "ps1" / "ps1.ipynb"
+    nb = read_notebook(source)
+    for cell in nb.cells:
+        if "### END HIDDEN TESTS" in cell.source:
+            marker = "### END HIDDEN TESTS"
+            cell.source = cell.source.replace(marker, f"# {secret['solutions']}\n{marker}")
+    source.write_text(notebook_text(nb), encoding="utf-8")
+    subs = root / "submissions"
+    subs.mkdir()
+    for path in HOSTILE.glob("*.ipynb"):
+        shutil.copy(path, subs / path.name)
+    peer = read_notebook(HOSTILE / "honest.ipynb")
+    peer.cells[0].source += f"\n\n{secret['peer']}"
+    (subs / "peer.ipynb").write_text(notebook_text(peer), encoding="utf-8")
+    home = tmp / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_rsa").write_text(secret["home"])
+    scene = Scene(root, home, root / "out", secret)
+    stop = threading.Event()
+    listener = _listen(scene.received, stop)
+    if listener is None:
+        pytest.skip(f"port {PORT} is busy: the network attack's listener cannot start")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOME", str(home))
+        mp.setenv("COURSEKIT_TEST_TOKEN", secret["env"])
+        mp.chdir(root)
+        if not guard:
+            mp.setattr(batch, "Guard", _NoGuard)
+        assignment = load_assignment(str(source))
+        found = find_submissions([subs], "ps1", "ps1")
+        options = Options(limits=Limits(cell_timeout=10, notebook_timeout=60), jobs=2, sandbox=mode)
+        try:
+            grade_batch(assignment, found, scene.out, options)
+            time.sleep(4.5)  # the detached process writes after 3 s
+        finally:
+            stop.set()
+            listener.join()
+    scene.rows = {r["student"]: r for r in csv.DictReader((scene.out / "grades.csv").open(encoding="utf-8"))}
+    scene.outputs = "\n".join(
+        p.read_text(encoding="utf-8", errors="ignore") for p in scene.out.rglob("*") if p.is_file()
+    )
+    scene.late_pids = _late_processes()
+    scene.traces = _traces(scene)
+    return scene
+
+
+@pytest.fixture(scope="module")
+def sandboxed(tmp_path_factory) -> Scene:
+    if PROBLEM:
+        pytest.skip(f"bubblewrap cannot run here: {PROBLEM}")
+    return _grade(tmp_path_factory.mktemp("sandboxed"), "bubblewrap", guard=True)
+
+
+@pytest.fixture(scope="module")
+def unprotected(tmp_path_factory) -> Scene:
+    """The negative control: no sandbox, no guard. What the attacks leave behind is noted, then removed."""
+    scene = _grade(tmp_path_factory.mktemp("unprotected"), "none", guard=False)
+    for pid in scene.late_pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    for path in scene.traces:
+        path.unlink(missing_ok=True)
+    return scene
+
+
+def _leak(scene: Scene, student: str) -> str:
+    long_rows = csv.DictReader((scene.out / "grades-long.csv").open(encoding="utf-8"))
+    return next(r["message"] for r in long_rows if r["student"] == student and r["question"] == "q1-tests")
+
+
+def _score(row: dict[str, str]) -> tuple[str, str, str]:
+    return row["q1-tests"], row["q2-tests"], row["status"]
+
+
+# --- the negative control: every attack works without protection --------------------------------------------
+
+
+def test_control_unprotected_reads_succeed(unprotected):
+    files = _leak(unprotected, "read_files")
+    assert unprotected.secret["solutions"] in files, files
+    assert unprotected.secret["peer"] in files and unprotected.secret["home"] in files, files
+    assert unprotected.secret["env"] in _leak(unprotected, "read_proc")
+
+
+def test_control_unprotected_writes_plants_network_and_orphans_succeed(unprotected):
+    traces = set(unprotected.traces)
+    assert unprotected.root / "coursekit-hostile-pwned.txt" in traces
+    assert unprotected.home / "coursekit-hostile-pwned.txt" in traces
+    assert any(p.name == PLANTED for p in traces), "the .pth file was not planted in the virtual environment"
+    assert any(p.name == "00-coursekit-hostile.py" for p in traces), "no IPython startup file was planted"
+    assert b"COURSEKIT-NETWORK-LEAK" in unprotected.received
+    assert unprotected.late_pids, "the detached process did not survive the batch"
+    assert unprotected.root / f"{LATE}.txt" in traces, "the detached process wrote nothing after the batch"
+
+
+@pytest.mark.parametrize("student", FORGING)
+def test_control_unguarded_hooks_forge_scores(unprotected, student):
+    row = unprotected.rows[student]
+    assert float(row["autograded"]) > 0, row  # blank answers, yet points
+    assert row["status"] == "graded"
+
+
+def test_control_unguarded_patched_builtin_forges_a_point(unprotected):
+    assert _score(unprotected.rows["patched_builtins"]) == ("2", "1", "graded")
+
+
+# --- with the sandbox and the guard ---------------------------------------------------------------------------
+
+
+@needs_bwrap
+def test_nothing_is_read_outside_the_sandbox(sandboxed):
+    for student in ("read_files", "read_proc"):
+        assert _leak(sandboxed, student) == "a public check failed: RuntimeError: LEAK[]"
+    assert "COURSEKIT-SECRET" not in sandboxed.outputs
+
+
+@needs_bwrap
+def test_nothing_is_written_planted_or_left_behind(sandboxed):
+    assert sandboxed.traces == []
+    assert not (sandboxed.home / ".ipython").exists()
+    assert sandboxed.late_pids == [] and _late_processes() == []
+
+
+@needs_bwrap
+def test_no_network_even_on_loopback(sandboxed):
+    assert sandboxed.received == []
+
+
+@needs_bwrap
+@pytest.mark.parametrize("student", CONTAINMENT)
+def test_containment_attacks_keep_their_honest_marks(sandboxed, student):
+    q1 = "0" if student.startswith("read") else "2"  # the read attacks give up q1 to report what they found
+    assert _score(sandboxed.rows[student]) == (q1, "1", "graded")
+    assert sandboxed.rows[student]["sandbox"] == "bubblewrap"
+
+
+@needs_bwrap
+@pytest.mark.parametrize("student", FORGING)
+def test_hooks_forge_nothing_and_are_flagged(sandboxed, student):
+    row = sandboxed.rows[student]
+    assert _score(row) == ("0", "0", "tampered"), row
+    assert row["message"].startswith("TAMPERED")
+    for what in FOUND[student]:
+        assert what in row["message"], (what, row["message"])
+    page = (sandboxed.out / "feedback" / f"{student}.html").read_text(encoding="utf-8")
+    assert "TAMPERED" in page
+
+
+@needs_bwrap
+def test_patched_builtins_are_restored_and_flagged(sandboxed):
+    row = sandboxed.rows["patched_builtins"]
+    assert _score(row) == ("2", "0", "tampered"), row
+    for name in ("isinstance", "AssertionError", "__import__"):
+        assert f"builtin {name} was replaced" in row["message"]
+
+
+@needs_bwrap
+def test_honest_submissions_are_graded_exactly_as_without_protection(sandboxed, unprotected):
+    for student in HONEST:
+        got, control = sandboxed.rows[student], unprotected.rows[student]
+        assert _score(got) == ("2", "1", "graded")
+        for column in ("q1-tests", "q2-tests", "q3-written", "autograded", "total", "status", "message"):
+            assert got[column] == control[column], (student, column)
+    assert unprotected.rows["honest"]["sandbox"] == "none"
