@@ -143,7 +143,8 @@ def test_what_a_sandboxed_kernel_sees(tmp_path, monkeypatch):
     listener.listen()
     port = listener.getsockname()[1]
     assignment = load_assignment(str(SOURCE))
-    box = containment("bubblewrap", [SOURCE.parent, tmp_path])
+    # The kit's data/ is shown read-only, as when grading the kit's own assignments: importing appraisal reads it.
+    box = containment("bubblewrap", [SOURCE.parent, tmp_path], REPO / "data")
     assert box.sandboxed
 
     async def ask() -> dict:
