@@ -326,9 +326,9 @@ CHECKS: list[Check] = [
           answer=lambda: int(_knee_causal()["enough"].sum()),
           wrong=lambda: {len(_knee_causal()): "That is the number of causal claims; how many of them have enough "
                                               "evidence?",
-                         int((_knee_causal()["level_offered"] <= 3).sum()):
-                             "Check the levels again: a lower number is stronger evidence, and level 3 is not enough "
-                             "for a direct causal claim, which needs level 2."}),
+                         int((_knee_causal()["level_offered"] <= 4).sum()):
+                             "Check the levels again: a lower number is stronger evidence, and the survey's level 4 "
+                             "is not enough for a direct causal claim, which needs level 2."}),
     Check("04", "04.c", "number",
           "Work out each group's percentage from the counts (count / group size * 100), then subtract the waiting "
           "list's from the app group's; keep two decimals.",
