@@ -1,7 +1,7 @@
 """Session fixtures for the browser tests: system Chromium, one Playwright browser, one JupyterLab server.
 
 The server serves a temporary copy of `notebooks/`, so JupyterLab's autosave can never touch the committed
-lessons. All of it is per xdist worker; run with `--dist loadfile` so one worker gets the whole file.
+lessons. All of it is per xdist worker; `make test` runs it with `--dist loadfile`, so one worker gets the whole file (tests/conftest.py).
 """
 
 import shutil
