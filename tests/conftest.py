@@ -83,3 +83,22 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
 
     config.option.loadscopereorder = False  # keep the longest-first order of pytest_collection_modifyitems
     return GroupScheduling(config, log)
+
+
+@pytest.fixture(scope="session")
+def exercise_submissions(tmp_path_factory) -> dict[str, dict[str, Path]]:
+    """{assignment: {student: notebook}}: each kit assignment's unchanged release, its solution, and a submission
+    with every usual mistake (written once; the kit's grader and nbgrader grade these same files)."""
+    import shared_nbgrader
+
+    return shared_nbgrader.write_exercise_submissions(tmp_path_factory.mktemp("exercise-submissions"))
+
+
+@pytest.fixture(scope="session")
+def nbgrader_course(tmp_path_factory, exercise_submissions):
+    """The one nbgrader course of the test run, released and autograded (shared_nbgrader.py). Its tests are in
+    the group "nbgrader", so one worker builds it."""
+    pytest.importorskip("nbgrader.api")
+    import shared_nbgrader
+
+    return shared_nbgrader.build(tmp_path_factory.mktemp("nbgrader-course"), exercise_submissions)
