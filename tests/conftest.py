@@ -24,20 +24,21 @@ GROUPS = {
     "tests/test_exercise_feedback.py": "nbgrader",
     "tests/coursekit/test_nbgrader_agreement.py": "nbgrader",
     "tests/coursekit/test_semester_nbgrader_release.py": "nbgrader",
+    "tests/browser/test_lessons_in_browser.py": "lab",  # one JupyterLab (`make lab`) for both
+    "tests/browser/test_make_lab.py": "lab",
 }
 
 # Seconds per group, measured with `make test` on the 2-core machine (issue 14). Groups not listed take a
 # few seconds or less.
 SECONDS = {
     "nbgrader": 75,
-    "tests/browser/test_lessons_in_browser.py": 74,
+    "lab": 78,
     "tests/coursekit/test_grade_batch.py": 23,
     "tests/coursekit/test_sandbox_hostile.py": 19,
     "tests/coursekit/test_sandbox.py": 11,
     "tests/coursekit/test_semester_reports.py": 8,
     "tests/coursekit/test_coursekit_execute.py": 7.5,
     "tests/coursekit/test_integrity.py": 5,
-    "tests/test_make_lab.py": 4.5,
     "notebooks/02-evidence-hierarchy.ipynb": 4,
     "notebooks/01-hype-detection.ipynb": 3.5,
     "notebooks/03-mechanism-plausibility.ipynb": 3.5,

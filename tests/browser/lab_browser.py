@@ -119,10 +119,16 @@ LAB_SETTINGS = {
 
 @dataclass
 class LabServer:
-    """A JupyterLab server on a free local port, serving `root_dir`; stop() ends it and every kernel it started."""
+    """A JupyterLab server on a free local port, serving `root_dir`; stop() ends it and every kernel it started.
+
+    With `make_dir`, the server is started the way a student starts it, by `make lab` in that folder (the kit's
+    root, which `make lab` serves: `root_dir` must then be that folder too), with the test settings passed in
+    LAB_ARGS.
+    """
 
     root_dir: Path
     work_dir: Path
+    make_dir: Path | None = None
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     port: int = 0
     process: subprocess.Popen | None = None
@@ -153,16 +159,22 @@ class LabServer:
             "MPLBACKEND": "module://matplotlib_inline.backend_inline",
             "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         }
-        args = [
-            sys.executable, "-m", "jupyter", "lab",
+        settings_args = [
             f"--config={config}",
             "--no-browser", "--ServerApp.open_browser=False",
-            "--ip=127.0.0.1", f"--port={self.port}", "--port-retries=0",
+            "--ip=127.0.0.1", "--port-retries=0",
             f"--ServerApp.token={self.token}", "--ServerApp.password=",
-            f"--ServerApp.root_dir={self.root_dir}",
         ]
-        if os.geteuid() == 0:
-            args.append("--allow-root")
+        if self.make_dir is not None:
+            if Path(self.root_dir).resolve() != Path(self.make_dir).resolve():
+                raise ValueError("`make lab` serves the folder it is run in: root_dir must be make_dir")
+            # `make lab` adds --ServerApp.root_dir=. and, for root, --allow-root
+            args = ["make", "--no-print-directory", "lab", f"PORT={self.port}", f"LAB_ARGS={' '.join(settings_args)}"]
+        else:
+            args = [sys.executable, "-m", "jupyter", "lab", *settings_args, f"--port={self.port}",
+                    f"--ServerApp.root_dir={self.root_dir}"]
+            if os.geteuid() == 0:
+                args.append("--allow-root")
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 args, cwd=self.root_dir, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
