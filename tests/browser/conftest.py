@@ -43,6 +43,17 @@ def browser(chromium):
             browser.close()
 
 
+@pytest.fixture(scope="module")
+def lab_page(browser):
+    """One page of one browser context: JupyterLab is loaded in it once, and the lessons are opened one after
+    another (see run_notebook)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
 @pytest.fixture(scope="session")
 def lab_root() -> Path:
     """The folder the browser tests run notebooks in, inside the served root: a copy of notebooks/ and a link to

@@ -367,18 +367,47 @@ def _click_menu(page, menu: str, item: str) -> None:
     page.get_by_role("menuitem", name=re.compile(rf"^{re.escape(item)}")).first.click()
 
 
+# Open a notebook in a JupyterLab page that is already loaded: the notebooks of earlier runs (throwaway copies)
+# are closed first, marked clean so that no "save your changes?" dialog asks, and their kernels are left to the
+# server, which stops them when it stops.
+_JS_OPEN = """
+async (path) => {
+  const app = window.jupyterapp;
+  for (const widget of Array.from(app.shell.widgets('main'))) {
+    if (widget.context && widget.context.model) widget.context.model.dirty = false;
+    widget.close();
+  }
+  await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+}
+"""
+
+
 def run_notebook(
-    browser, server: LabServer, path: str, screenshot: Path | None = None, timeout: float = 120,
+    browser, server: LabServer, path: str, screenshot: Path | None = None, timeout: float = 120, page=None,
 ) -> NotebookRun:
-    """Open `path` (relative to the server root) in a new browser context, clear its stored outputs, Run All
-    Cells from the Run menu, wait for the run to end, and report the error outputs. Saves a screenshot if asked.
+    """Open `path` (relative to the server root) in JupyterLab, clear its stored outputs, Run All Cells from the
+    Run menu, wait for the run to end, and report the error outputs. Saves a screenshot if asked.
+
+    Without `page`, JupyterLab is loaded in a new browser context, closed at the end. With a `page` (of one
+    context, for the tests of one module), JupyterLab is loaded in it once and each later notebook is opened in
+    the same JupyterLab, after the earlier ones are closed, as a student opens one lesson after another.
     """
     started = time.monotonic()
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}) if page is None else None
     try:
-        page = context.new_page()
+        if context is not None:
+            page = context.new_page()
         page.set_default_timeout(30_000)
-        page.goto(f"{server.url}/lab/tree/{path}?reset&token={server.token}")
+        page.set_viewport_size({"width": 1400, "height": 1000})  # a screenshot of an earlier run made it taller
+        if context is None and page.evaluate("() => !!(window.jupyterapp && window.jupyterapp.shell)"):
+            page.evaluate(_JS_OPEN, path)
+        else:
+            page.goto(f"{server.url}/lab/tree/{path}?reset&token={server.token}")
+        page.wait_for_function(
+            """(path) => { const p = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+                           return !!p && !!p.context && p.context.path === path; }""",
+            arg=path, timeout=60_000,
+        )
         panel = page.locator(".jp-NotebookPanel:visible")
         panel.wait_for(timeout=60_000)
         # The kernel has started and is idle before anything runs.
@@ -420,7 +449,8 @@ def run_notebook(
             seconds=time.monotonic() - started, screenshot=screenshot, dialog=state.get("dialog", ""),
         )
     finally:
-        context.close()
+        if context is not None:
+            context.close()
 
 
 def _screenshot(page, target: Path, max_height: int = 32000) -> None:
