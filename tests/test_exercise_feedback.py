@@ -15,12 +15,11 @@ import contextlib
 import html
 import io
 import os
-import shutil
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 import pytest
+import shared_nbgrader
 from exercise_mistakes import MISTAKES, Mistake
 
 from coursekit.cells import HIDDEN_TESTS, CellKind, cell_kind, find_regions, grade_id
@@ -32,9 +31,7 @@ _PANDAS_OPTIONS = ("display.max_colwidth", "display.max_rows", "display.max_colu
 GENERIC = ("a check did not hold", "a hidden test failed (AssertionError)")
 
 
-def _source(assignment: str) -> nbformat.NotebookNode:
-    (path,) = sorted((SOLUTIONS / assignment).glob("*.ipynb"))
-    return nbformat.read(path, as_version=4)
+_source = shared_nbgrader.source
 
 
 def _question(gid: str) -> str:
@@ -102,18 +99,6 @@ def test_a_usual_mistake_gets_a_hint_that_names_it(assignment, mistake):
 # Through the grader: what a student actually receives.
 
 
-def _filled(assignment: str, mistakes: list[Mistake]) -> nbformat.NotebookNode:
-    """The release notebook with every answer cell filled in: the solution's source, or the wrong answer."""
-    source = {grade_id(c): c.source for c in _source(assignment).cells if grade_id(c)}
-    wrong = {m.answer: m.source for m in mistakes}
-    (path,) = sorted((REPO / "exercises" / assignment).glob("*.ipynb"))
-    release = nbformat.read(path, as_version=4)
-    for cell in release.cells:
-        if cell_kind(cell) is CellKind.AUTOGRADED_ANSWER:
-            cell.source = wrong.get(grade_id(cell), source[grade_id(cell)])
-    return release
-
-
 def _hidden_lines(assignment: str) -> list[str]:
     lines = []
     for cell in _source(assignment).cells:
@@ -127,8 +112,9 @@ def _hidden_lines(assignment: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """{assignment: (results by student, feedback folder)} for three submissions per assignment."""
+def graded(tmp_path_factory, exercise_submissions):
+    """{assignment: (results by student, feedback folder)} for three submissions per assignment: the unchanged
+    release, the solution and every usual mistake (the `exercise_submissions` of tests/conftest.py)."""
     from coursekit.grading.assignment import load_assignment
     from coursekit.grading.batch import Options, grade_batch
     from coursekit.grading.kernel import Limits
@@ -137,20 +123,14 @@ def graded(tmp_path_factory):
     out: dict = {}
     for assignment in ASSIGNMENTS:
         folder = tmp_path_factory.mktemp(assignment)
-        (release_path,) = sorted((REPO / "exercises" / assignment).glob("*.ipynb"))
-        subs = [Submission("unchanged", folder / "unchanged.ipynb")]
-        shutil.copy(release_path, subs[0].path)
-        for student, mistakes in (("solved", []), ("mistaken", MISTAKES[assignment])):
-            path = folder / f"{student}.ipynb"
-            nbformat.write(_filled(assignment, mistakes), path)
-            subs.append(Submission(student, path))
+        files = exercise_submissions[assignment]
+        subs = [Submission(student, files[student]) for student in ("unchanged", "solved", "mistaken")]
         loaded = load_assignment(assignment, REPO)
         options = Options(limits=Limits(cell_timeout=60, notebook_timeout=300), jobs=2)
         outcome = grade_batch(loaded, subs, folder / "out", options)
         out[assignment] = ({r.student: r for r in outcome.results}, folder / "out" / "feedback", loaded)
         out[assignment + ":files"] = {sub.student: sub.path for sub in subs}
     return out
-
 
 
 @pytest.mark.slow
@@ -206,46 +186,21 @@ def test_the_feedback_page_names_the_mistake_and_never_shows_hidden_code(graded,
 
 
 @pytest.mark.slow
-def test_nbgrader_gives_each_test_cell_the_same_points(graded, tmp_path):
+def test_nbgrader_gives_each_test_cell_the_same_points(graded, nbgrader_course):
     """Per-part points come from separate test cells, so nbgrader's autograde must give every test cell of the
-    solved, mistaken and unchanged submissions the same points as the kit (no partial-credit expressions)."""
-    import subprocess
-    import sys
-
-    nbgrader_api = pytest.importorskip("nbgrader.api")
-    course = tmp_path / "course"
-    course.mkdir()
-    shutil.copy(REPO / "nbgrader_config.py", course / "nbgrader_config.py")
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-
-    def nbgrader(*args: str) -> None:
-        done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True,
-                              text=True, timeout=900)
-        assert done.returncode == 0, done.stderr[-3000:]
-
+    solved, mistaken and unchanged submissions the same points as the kit (no partial-credit expressions).
+    nbgrader released and autograded the same files in the shared nbgrader course (tests/shared_nbgrader.py)."""
     students = ("unchanged", "solved", "mistaken")
-    for assignment in ASSIGNMENTS:
-        shutil.copytree(SOLUTIONS / assignment, course / "solutions" / assignment)
-        nbgrader("generate_assignment", assignment, "--force")
-        files = graded[assignment + ":files"]
-        notebook = graded[assignment][2].notebook_name
-        for student in students:
-            target = course / "submitted" / student / assignment / notebook
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(files[student], target)
-        nbgrader("autograde", assignment, "--force", "--ExecutePreprocessor.timeout=120")
     differences = []
-    with nbgrader_api.Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        for assignment in ASSIGNMENTS:
-            results, _, loaded = graded[assignment]
-            stem = Path(loaded.notebook_name).stem
-            for student in students:
-                theirs = {
-                    g.name: g.score
-                    for g in gradebook.find_submission_notebook(stem, assignment, student).grades
-                    if g.cell_type == "code"
-                }
-                for q in results[student].questions:
-                    if not q.manual and theirs.get(q.grade_id) != q.points:
-                        differences.append((assignment, student, q.grade_id, q.points, theirs.get(q.grade_id)))
+    for assignment in ASSIGNMENTS:
+        results, _, loaded = graded[assignment]
+        files = graded[assignment + ":files"]
+        for student in students:
+            submitted = nbgrader_course.submitted[assignment, student]
+            assert submitted.name == loaded.notebook_name
+            assert submitted.read_bytes() == files[student].read_bytes(), "nbgrader graded another file"
+            theirs = nbgrader_course.cell_scores[assignment, student]
+            for q in results[student].questions:
+                if not q.manual and theirs.get(q.grade_id) != q.points:
+                    differences.append((assignment, student, q.grade_id, q.points, theirs.get(q.grade_id)))
     assert not differences, differences

@@ -1,10 +1,14 @@
-"""Session fixtures for the browser tests: system Chromium, one Playwright browser, one JupyterLab server.
+"""Session fixtures for the server and browser tests: system Chromium, one Playwright browser, and one JupyterLab
+server for all of them, started by `make lab` (as a student starts it) and serving the kit's root.
 
-The server serves a temporary copy of `notebooks/`, so JupyterLab's autosave can never touch the committed
-lessons. All of it is per xdist worker; run with `--dist loadfile` so one worker gets the whole file.
+The browser tests run temporary copies of `notebooks/` (under test-artifacts/, see `lab_root`), so JupyterLab's
+autosave can never touch the committed lessons; test_make_lab.py only reads the committed start notebook. All of
+it is per xdist worker; `make test` runs it with `--dist loadfile`, and tests/conftest.py keeps this folder's
+two files on one worker (group "lab"), so the server is started once.
 """
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -39,19 +43,36 @@ def browser(chromium):
             browser.close()
 
 
-@pytest.fixture(scope="session")
-def lab_root(tmp_path_factory) -> Path:
-    """The folder the server serves: a copy of notebooks/ and a link to data/ (for notebooks that read it by a
-    relative path; the `appraisal` package finds the kit's data/ by itself)."""
-    root = tmp_path_factory.mktemp("lab-root")
-    shutil.copytree(ROOT / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    (root / "data").symlink_to(ROOT / "data", target_is_directory=True)
-    return root
+@pytest.fixture(scope="module")
+def lab_page(browser):
+    """One page of one browser context: JupyterLab is loaded in it once, and the lessons are opened one after
+    another (see run_notebook)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 @pytest.fixture(scope="session")
-def lab(chromium, lab_root, tmp_path_factory):
-    server = LabServer(root_dir=lab_root, work_dir=tmp_path_factory.mktemp("lab-server"))
+def lab_root() -> Path:
+    """The folder the browser tests run notebooks in, inside the served root: a copy of notebooks/ and a link to
+    data/ (for notebooks that read it by a relative path; the `appraisal` package finds the kit's data/ by
+    itself). Removed at the end."""
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="lab-root-", dir=ROOT / "test-artifacts"))
+    try:
+        shutil.copytree(ROOT / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        (root / "data").symlink_to(ROOT / "data", target_is_directory=True)
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    """One JupyterLab for the whole run, started by `make lab` in the kit's root (so it serves the kit's root)."""
+    server = LabServer(root_dir=ROOT, work_dir=tmp_path_factory.mktemp("lab-server"), make_dir=ROOT)
     try:
         server.start()
         yield server

@@ -119,10 +119,16 @@ LAB_SETTINGS = {
 
 @dataclass
 class LabServer:
-    """A JupyterLab server on a free local port, serving `root_dir`; stop() ends it and every kernel it started."""
+    """A JupyterLab server on a free local port, serving `root_dir`; stop() ends it and every kernel it started.
+
+    With `make_dir`, the server is started the way a student starts it, by `make lab` in that folder (the kit's
+    root, which `make lab` serves: `root_dir` must then be that folder too), with the test settings passed in
+    LAB_ARGS.
+    """
 
     root_dir: Path
     work_dir: Path
+    make_dir: Path | None = None
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     port: int = 0
     process: subprocess.Popen | None = None
@@ -153,16 +159,22 @@ class LabServer:
             "MPLBACKEND": "module://matplotlib_inline.backend_inline",
             "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         }
-        args = [
-            sys.executable, "-m", "jupyter", "lab",
+        settings_args = [
             f"--config={config}",
             "--no-browser", "--ServerApp.open_browser=False",
-            "--ip=127.0.0.1", f"--port={self.port}", "--port-retries=0",
+            "--ip=127.0.0.1", "--port-retries=0",
             f"--ServerApp.token={self.token}", "--ServerApp.password=",
-            f"--ServerApp.root_dir={self.root_dir}",
         ]
-        if os.geteuid() == 0:
-            args.append("--allow-root")
+        if self.make_dir is not None:
+            if Path(self.root_dir).resolve() != Path(self.make_dir).resolve():
+                raise ValueError("`make lab` serves the folder it is run in: root_dir must be make_dir")
+            # `make lab` adds --ServerApp.root_dir=. and, for root, --allow-root
+            args = ["make", "--no-print-directory", "lab", f"PORT={self.port}", f"LAB_ARGS={' '.join(settings_args)}"]
+        else:
+            args = [sys.executable, "-m", "jupyter", "lab", *settings_args, f"--port={self.port}",
+                    f"--ServerApp.root_dir={self.root_dir}"]
+            if os.geteuid() == 0:
+                args.append("--allow-root")
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 args, cwd=self.root_dir, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -355,18 +367,47 @@ def _click_menu(page, menu: str, item: str) -> None:
     page.get_by_role("menuitem", name=re.compile(rf"^{re.escape(item)}")).first.click()
 
 
+# Open a notebook in a JupyterLab page that is already loaded: the notebooks of earlier runs (throwaway copies)
+# are closed first, marked clean so that no "save your changes?" dialog asks, and their kernels are left to the
+# server, which stops them when it stops.
+_JS_OPEN = """
+async (path) => {
+  const app = window.jupyterapp;
+  for (const widget of Array.from(app.shell.widgets('main'))) {
+    if (widget.context && widget.context.model) widget.context.model.dirty = false;
+    widget.close();
+  }
+  await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+}
+"""
+
+
 def run_notebook(
-    browser, server: LabServer, path: str, screenshot: Path | None = None, timeout: float = 120,
+    browser, server: LabServer, path: str, screenshot: Path | None = None, timeout: float = 120, page=None,
 ) -> NotebookRun:
-    """Open `path` (relative to the server root) in a new browser context, clear its stored outputs, Run All
-    Cells from the Run menu, wait for the run to end, and report the error outputs. Saves a screenshot if asked.
+    """Open `path` (relative to the server root) in JupyterLab, clear its stored outputs, Run All Cells from the
+    Run menu, wait for the run to end, and report the error outputs. Saves a screenshot if asked.
+
+    Without `page`, JupyterLab is loaded in a new browser context, closed at the end. With a `page` (of one
+    context, for the tests of one module), JupyterLab is loaded in it once and each later notebook is opened in
+    the same JupyterLab, after the earlier ones are closed, as a student opens one lesson after another.
     """
     started = time.monotonic()
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}) if page is None else None
     try:
-        page = context.new_page()
+        if context is not None:
+            page = context.new_page()
         page.set_default_timeout(30_000)
-        page.goto(f"{server.url}/lab/tree/{path}?reset&token={server.token}")
+        page.set_viewport_size({"width": 1400, "height": 1000})  # a screenshot of an earlier run made it taller
+        if context is None and page.evaluate("() => !!(window.jupyterapp && window.jupyterapp.shell)"):
+            page.evaluate(_JS_OPEN, path)
+        else:
+            page.goto(f"{server.url}/lab/tree/{path}?reset&token={server.token}")
+        page.wait_for_function(
+            """(path) => { const p = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+                           return !!p && !!p.context && p.context.path === path; }""",
+            arg=path, timeout=60_000,
+        )
         panel = page.locator(".jp-NotebookPanel:visible")
         panel.wait_for(timeout=60_000)
         # The kernel has started and is idle before anything runs.
@@ -408,7 +449,8 @@ def run_notebook(
             seconds=time.monotonic() - started, screenshot=screenshot, dialog=state.get("dialog", ""),
         )
     finally:
-        context.close()
+        if context is not None:
+            context.close()
 
 
 def _screenshot(page, target: Path, max_height: int = 32000) -> None:

@@ -27,9 +27,9 @@ def _report(run) -> str:
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.name)
-def test_lesson_runs_in_the_browser_without_errors(notebook, browser, lab, artifacts):
-    run = run_notebook(browser, lab, f"notebooks/{notebook.name}", artifacts / f"{notebook.stem}.png",
-                       timeout=RUN_TIMEOUT)
+def test_lesson_runs_in_the_browser_without_errors(notebook, browser, lab_page, lab, lab_root, artifacts):
+    path = f"{lab_root.relative_to(ROOT).as_posix()}/notebooks/{notebook.name}"  # the copy, as the server names it
+    run = run_notebook(browser, lab, path, artifacts / f"{notebook.stem}.png", timeout=RUN_TIMEOUT, page=lab_page)
     assert not run.errors and not run.dom_errors, _report(run)
     assert not run.dialog, f"a dialog is open after the run: {run.dialog}"
     assert run.executed_cells == run.code_cells, f"only {run.executed_cells} of {run.code_cells} code cells ran"
@@ -56,13 +56,14 @@ def _broken_notebook() -> nbformat.NotebookNode:
     return nb
 
 
-def test_broken_notebook_is_caught(browser, lab, lab_root, artifacts):
+def test_broken_notebook_is_caught(browser, lab_page, lab, lab_root, artifacts):
     """The check can fail: a NameError is reported (from the model and from the page), while a stderr warning,
     a cell tagged raises-exception and an error stored from an older run are not."""
     folder = lab_root / "selftest"
     folder.mkdir(exist_ok=True)
     nbformat.write(_broken_notebook(), folder / "broken.ipynb")
-    run = run_notebook(browser, lab, "selftest/broken.ipynb", artifacts / "selftest-broken.png", timeout=60)
+    path = f"{lab_root.relative_to(ROOT).as_posix()}/selftest/broken.ipynb"
+    run = run_notebook(browser, lab, path, artifacts / "selftest-broken.png", timeout=60, page=lab_page)
     assert len(run.errors) == 1 and "NameError" in run.errors[0], run.errors
     assert "undefined_name" in run.errors[0]
     assert len(run.dom_errors) == 1 and "NameError" in run.dom_errors[0], run.dom_errors

@@ -5,13 +5,10 @@ stderr), the kit agrees with nbgrader when asked to use nbgrader's rule (`--stde
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from shared_nbgrader import AGREE, DIFFER
 
 from coursekit.grading.assignment import load_assignment
 from coursekit.grading.batch import Options, grade_batch
@@ -22,50 +19,15 @@ nbgrader_api = pytest.importorskip("nbgrader.api")
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"
-AGREE = [
-    "perfect",
-    "blank",
-    "partly_right",
-    "failing",
-    "tests_pass",
-    "recursion",
-]  # never a memory bomb: nbgrader has no memory cap
-DIFFER = ["stderr_warning"]  # nbgrader zeroes a test cell that writes to stderr; the kit does not
-
 pytestmark = pytest.mark.slow
 
 
-def _nbgrader(course: Path, *args: str) -> None:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    done = subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args],
-        cwd=course,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-
-
 @pytest.fixture(scope="module")
-def nbgrader_scores(tmp_path_factory):
-    """{student: autograded score} from `nbgrader autograde` on a course laid out like the kit."""
-    course = tmp_path_factory.mktemp("nbgrader-course")
-    shutil.copy(REPO / "nbgrader_config.py", course / "nbgrader_config.py")
-    shutil.copytree(FIXTURES / "assignments" / "solutions" / "ps1", course / "solutions" / "ps1")
-    _nbgrader(course, "generate_assignment", "ps1", "--force")
-    assert (course / "exercises" / "ps1" / "ps1.ipynb").is_file()
-    for student in AGREE + DIFFER:
-        target = course / "submitted" / student / "ps1" / "ps1.ipynb"
-        target.parent.mkdir(parents=True)
-        shutil.copy(FIXTURES / "submissions" / "ps1" / f"{student}.ipynb", target)
-    _nbgrader(course, "autograde", "ps1", "--force", "--ExecutePreprocessor.timeout=30")
-    with nbgrader_api.Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        return {
-            student: gradebook.find_submission_notebook("ps1", "ps1", student).code_score
-            for student in AGREE + DIFFER
-        }
+def nbgrader_scores(nbgrader_course):
+    """{student: autograded score} from `nbgrader autograde` on a course laid out like the kit (the shared
+    nbgrader course of tests/shared_nbgrader.py, which releases ps1 with nbgrader and autogrades these students)."""
+    assert (nbgrader_course.release("ps1") / "ps1.ipynb").is_file()
+    return {student: nbgrader_course.code_score["ps1", student] for student in AGREE + DIFFER}
 
 
 def _kit_scores(tmp_path: Path, students: list[str], stderr_fails: bool = False) -> dict[str, float]:

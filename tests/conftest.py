@@ -1,0 +1,105 @@
+"""How `make test` shares the slow work between its two pytest-xdist workers (`-n 2 --dist loadfile`).
+
+- A group of tests runs whole on one worker. The group is the test's file, as `--dist loadfile` has it (so a
+  module-scoped fixture is computed once and a notebook's nbval cells run in order in one kernel), except that
+  the files in GROUPS share a group: they use the same session fixture, which is then computed once
+  (e.g. "nbgrader": one nbgrader course for every comparison with nbgrader, see nbgrader_course.py).
+- The groups are handed out longest first, so the two workers end at about the same time. SECONDS holds what
+  each slow group took on the 2-core machine; only the order matters, and a group missing from it is
+  scheduled after the slow ones, in collection order.
+
+(pytest-xdist's own `--dist loadgroup` reads `xdist_group` marks, but with pytest 9 it cannot tag the tests'
+ids any more, so the grouping is done by the scheduler below, from the test ids alone.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GROUPS = {
+    "tests/test_exercise_feedback.py": "nbgrader",
+    "tests/coursekit/test_nbgrader_agreement.py": "nbgrader",
+    "tests/coursekit/test_semester_nbgrader_release.py": "nbgrader",
+    "tests/browser/test_lessons_in_browser.py": "lab",  # one JupyterLab (`make lab`) for both
+    "tests/browser/test_make_lab.py": "lab",
+}
+
+# Seconds per group, measured with `make test` on the 2-core machine (issue 14). Groups not listed take a
+# few seconds or less.
+SECONDS = {
+    "nbgrader": 91,
+    "lab": 58,
+    "tests/coursekit/test_grade_batch.py": 26,
+    "tests/coursekit/test_sandbox_hostile.py": 21,
+    "tests/coursekit/test_sandbox.py": 11,
+    "tests/coursekit/test_coursekit_execute.py": 10.5,
+    "tests/coursekit/test_semester_reports.py": 8,
+    "tests/coursekit/test_integrity.py": 4.2,
+    "notebooks/02-evidence-hierarchy.ipynb": 4,
+    "notebooks/01-hype-detection.ipynb": 3.5,
+    "notebooks/03-mechanism-plausibility.ipynb": 3.5,
+    "tests/coursekit/test_semester_assignment.py": 3.3,
+    "notebooks/04-capstone.ipynb": 2.5,
+    "notebooks/glossary.ipynb": 2,
+    "solutions/01-hype/hype.ipynb": 2,
+    "solutions/02-evidence/evidence.ipynb": 2,
+    "solutions/03-mechanism/mechanism.ipynb": 2,
+    "solutions/04-capstone/capstone.ipynb": 2,
+    "notebooks/00-start-here.ipynb": 1.8,
+    "tests/appraisal/test_hype.py": 1.6,
+    "tests/coursekit/test_coursekit_cli.py": 1.5,
+    "tests/appraisal/test_appraise.py": 1.2,
+    "tests/coursekit/test_grade_inside_a_running_loop.py": 1.1,
+}
+
+
+def group_of(nodeid: str) -> str:
+    """The group of a test id: its file, or the shared group that file belongs to."""
+    path = nodeid.split("::", 1)[0]
+    return GROUPS.get(path, path)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Put the slowest groups first; the order within a group, and among the other groups, is kept."""
+    groups: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        groups.setdefault(group_of(item.nodeid), []).append(item)
+    ordered = sorted(groups, key=lambda name: -SECONDS.get(name, 0))
+    items[:] = [item for name in ordered for item in groups[name]]
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """`--dist loadfile` (or loadgroup) with the groups above, handed out in collection order."""
+    if config.getvalue("dist") not in ("loadfile", "loadgroup"):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+    config.option.loadscopereorder = False  # keep the longest-first order of pytest_collection_modifyitems
+    return GroupScheduling(config, log)
+
+
+@pytest.fixture(scope="session")
+def exercise_submissions(tmp_path_factory) -> dict[str, dict[str, Path]]:
+    """{assignment: {student: notebook}}: each kit assignment's unchanged release, its solution, and a submission
+    with every usual mistake (written once; the kit's grader and nbgrader grade these same files)."""
+    import shared_nbgrader
+
+    return shared_nbgrader.write_exercise_submissions(tmp_path_factory.mktemp("exercise-submissions"))
+
+
+@pytest.fixture(scope="session")
+def nbgrader_course(tmp_path_factory, exercise_submissions):
+    """The one nbgrader course of the test run, released and autograded (shared_nbgrader.py). Its tests are in
+    the group "nbgrader", so one worker builds it."""
+    pytest.importorskip("nbgrader.api")
+    import shared_nbgrader
+
+    return shared_nbgrader.build(tmp_path_factory.mktemp("nbgrader-course"), exercise_submissions)
