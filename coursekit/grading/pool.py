@@ -271,59 +271,72 @@ def compile_packages(folders: tuple[Path, ...]) -> tuple[Path, ...]:
 
 FONT_CACHE_CODE = """\
 import importlib, json, os, shutil, sys
-inputs, out, wanted = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+inputs, out, wanted, seed = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
 shutil.copytree(inputs, ".", dirs_exist_ok=True)
+home = os.path.expanduser("~")
+if seed:
+    for name in os.listdir(seed):
+        shutil.copytree(os.path.join(seed, name), os.path.join(home, name), dirs_exist_ok=True)
 for module, names in wanted:
     try:
         importlib.import_module(module)
     except BaseException:
         pass
-answer = {"matplotlib": "matplotlib.font_manager" in sys.modules}
-if answer["matplotlib"]:
-    import matplotlib
-    cache = matplotlib.get_cachedir()
-    home = os.path.expanduser("~")
-    answer["cache"] = os.path.relpath(cache, home)
-    shutil.copytree(cache, os.path.join(out, "seed", answer["cache"]))
+answer = {"matplotlib": "matplotlib.font_manager" in sys.modules, "modules": sorted(sys.modules)}
+if answer["matplotlib"] and not seed:
+    shutil.copytree(home, os.path.join(out, "seed"))  # what the imports made: matplotlib's and fontconfig's caches
 with open(os.path.join(out, "answer.json"), "w") as f:
     json.dump(answer, f)
 """
 
 
-def build_font_cache(spec: BwrapSpec, imports: Imports, into: Path, bwrap: str = "bwrap") -> Path | None:
-    """Import `imports` once in a sandbox like the kernels' (`spec`); if that loads matplotlib's font manager,
-    copy the font cache it built to `into` and return `into` (the HOME seed), else None."""
-    spec = replace(spec, env=sandbox_env({**KERNEL_ENV, **spec.env}))
-    argv = bwrap_argv(
-        spec,
-        [sys.executable, "-c", FONT_CACHE_CODE, str(spec.inputs), str(spec.run),
-         json.dumps([list(p) for p in imports])],
-        bwrap,
+def _import_once(spec: BwrapSpec, imports: Imports, seed: Path | None, bwrap: str) -> dict:
+    """Import `imports` in a one-off sandbox like the kernels' (`spec`), HOME seeded from `seed` if given; its
+    answer: whether matplotlib's font manager loaded, and the modules loaded. Unseeded, the HOME the imports
+    left (matplotlib's and fontconfig's caches) is copied to run/seed."""
+    spec = replace(spec, env=sandbox_env({**KERNEL_ENV, **spec.env}), home_seed=seed)
+    wanted = json.dumps([list(p) for p in imports])
+    command = [sys.executable, "-c", FONT_CACHE_CODE, str(spec.inputs), str(spec.run), wanted, str(seed or "")]
+    (spec.run / "answer.json").unlink(missing_ok=True)
+    subprocess.run(
+        bwrap_argv(spec, command, bwrap), capture_output=True, timeout=PREPARE_TIMEOUT, check=False, cwd=spec.run
     )
+    return json.loads((spec.run / "answer.json").read_text(encoding="utf-8"))
+
+
+def build_font_cache(
+    spec: BwrapSpec, imports: Imports, into: Path, bwrap: str = "bwrap"
+) -> tuple[Path | None, tuple[str, ...]]:
+    """Import `imports` once in a sandbox like the kernels' (`spec`); if that loads matplotlib's font manager,
+    copy the HOME that building its font cache left (matplotlib's and fontconfig's caches) to `into` (the seed). Then import them again with the seed, to learn
+    which modules only building the cache loads (e.g. `encodings.utf_16_be` for TrueType names): the kernels
+    import those too, so that their `sys.modules` is a fresh kernel's. (seed or None, those modules)."""
     try:
-        subprocess.run(argv, capture_output=True, timeout=PREPARE_TIMEOUT, check=False, cwd=spec.run)
-        answer = json.loads((spec.run / "answer.json").read_text(encoding="utf-8"))
+        built = _import_once(spec, imports, None, bwrap)
+        seed = spec.run / "seed"
+        if not built.get("matplotlib") or not seed.is_dir():
+            return None, ()
+        shutil.copytree(seed, into)  # shown read-only to every kernel, which copies it into its own HOME
+        seeded = _import_once(spec, imports, into, bwrap)
     except (OSError, ValueError, subprocess.SubprocessError):
-        return None
-    seed = spec.run / "seed"
-    if not answer.get("matplotlib") or not seed.is_dir():
-        return None
-    shutil.copytree(seed, into)  # shown read-only to every kernel, which copies it into its own HOME
-    return into
+        return None, ()
+    return into, tuple(sorted(set(built["modules"]) - set(seeded["modules"])))
 
 
 def prepare_batch(
     source: NotebookNode, box: Containment | None, make_spec: Callable[[], tuple[Path, BwrapSpec]], base: Path
 ) -> BatchPrep:
     """Once per batch: the imports to pre-import, the bytecode of the assignment's own packages, and (sandboxed)
-    the font cache seed. `make_spec` gives a fresh sandbox folder and spec for the one-off font cache run."""
+    the font cache seed. `make_spec` gives a fresh sandbox folder and spec for the one-off font cache runs."""
     imports = assignment_imports(source)
     compiled = compile_packages(own_package_dirs(imports))
-    seed = None
-    if box is not None and box.sandboxed and imports:
-        root, spec = make_spec()
-        try:
-            seed = build_font_cache(spec, imports, base / "home-seed", shutil.which("bwrap") or "bwrap")
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
-    return BatchPrep(imports, seed, compiled)
+    if box is None or not box.sandboxed or not imports:
+        return BatchPrep(imports, None, compiled)
+    root, spec = make_spec()
+    try:
+        seed, building = build_font_cache(spec, imports, base / "home-seed", shutil.which("bwrap") or "bwrap")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    if seed is None:
+        return BatchPrep(imports, None, compiled)
+    return BatchPrep(imports + tuple((m, ()) for m in building), seed, compiled)
