@@ -509,12 +509,13 @@ def grade_batch(
             try:
                 prep = BatchPrep()
                 if options.warm:
-                    prep = prepare_batch(
-                        assignment.source,
-                        box,
-                        lambda: sandbox_folder(base, assignment.files, box, KERNEL_ENV_EXTRA)[:2],
-                        base,
-                    )
+                    with contextlib.suppress(Exception):  # only time is at stake: kernels then start cold
+                        prep = prepare_batch(
+                            assignment.source,
+                            box,
+                            lambda: sandbox_folder(base, assignment.files, box, KERNEL_ENV_EXTRA)[:2],
+                            base,
+                        )
                 ahead = pool_ahead(run_options.jobs, options.limits.memory) if options.warm else None
                 profile.add("prepare batch", time.monotonic() - t_prepare)
                 _run_outside_any_loop(
