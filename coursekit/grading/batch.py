@@ -2,7 +2,8 @@
 
 `--jobs` submissions run at once, each in its own kernel. Kernels come from a warm pool (pool.py): started ahead
 of need in fresh folders, with the assignment's modules already imported, so a kernel's start-up overlaps with
-earlier submissions. No kernel ever sees two submissions. A submission that cannot be graded gets a row with the reason; the batch always goes on.
+earlier submissions. No kernel ever sees two submissions. A submission that cannot be graded gets a row with the
+reason; the batch always goes on.
 """
 
 from __future__ import annotations
