@@ -136,7 +136,8 @@ class SandboxKernel:
         else:
             self.env = sandbox_env({**KERNEL_ENV, **self.extra_env, TOKEN_VARIABLE: self.token})
             spec = replace(self.bwrap, env=self.env)
-            self.spec_manager.argv = bwrap_argv(spec, kernel_argv(self.limits, self.bwrap.inputs, self.bwrap.home_seed))
+            argv = kernel_argv(self.limits, self.bwrap.inputs, self.bwrap.home_seed)
+            self.spec_manager.argv = bwrap_argv(spec, argv)
         self.km._kernel_spec = None  # built again from the new argv at the next start
 
     async def start(self) -> None:

@@ -308,9 +308,10 @@ def build_font_cache(
     spec: BwrapSpec, imports: Imports, into: Path, bwrap: str = "bwrap"
 ) -> tuple[Path | None, tuple[str, ...]]:
     """Import `imports` once in a sandbox like the kernels' (`spec`); if that loads matplotlib's font manager,
-    copy the HOME that building its font cache left (matplotlib's and fontconfig's caches) to `into` (the seed). Then import them again with the seed, to learn
-    which modules only building the cache loads (e.g. `encodings.utf_16_be` for TrueType names): the kernels
-    import those too, so that their `sys.modules` is a fresh kernel's. (seed or None, those modules)."""
+    copy the HOME that building its font cache left (matplotlib's and fontconfig's caches) to `into` (the
+    seed). Then import them again with the seed, to learn which modules only building the cache loads (e.g.
+    `encodings.utf_16_be` for TrueType names): the kernels import those too, so that their `sys.modules` is a
+    fresh kernel's. Returns (the seed or None, those modules)."""
     try:
         built = _import_once(spec, imports, None, bwrap)
         seed = spec.run / "seed"
