@@ -4,7 +4,7 @@
    floor notebook that only imports pandas and matplotlib and draws one plot, and as a ratio to that floor.
 2. Text profiling: hype markers and claim strength over 1 MB of text (goal: under 2 s).
 3. Each simulation of lessons 02 and 03, with the lessons' own settings (goal: under 1 s each).
-4. The grader against nbgrader, when `bench/bench_grading.py` is present.
+4. The grader against nbgrader, when `bench/bench_grading.py` is present, with the grader's time per phase.
 5. Validation: claim strength on the kit's held-out set and on an external corpus, side by side, and report()'s
    precision and recall on the practice articles (`bench/claim_strength_validation.py`).
 
@@ -128,8 +128,11 @@ def bench_grading(quick: bool) -> None:
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
     spec.loader.exec_module(module)
-    print("\nGrading: the kit's grader against nbgrader autograde (100 generated submissions of 01-hype)")
-    args = ["01-hype", "--root", str(ROOT)]
+    print(
+        "\nGrading: the kit's grader against nbgrader autograde (100 generated submissions of 01-hype), with "
+        "where the kit's time goes, per phase, with cold kernels (no warm pool) and with the warm pool"
+    )
+    args = ["01-hype", "--root", str(ROOT), "--cold"]
     module.main(args + (["--quick"] if quick else ["--n", "100"]))
 
 

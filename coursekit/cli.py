@@ -203,6 +203,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print(f"coursekit grade: {exc}", file=sys.stderr)
         return 130
     print_summary(outcome, assignment, out)
+    if args.profile:
+        print(outcome.profile.table())
     _write_not_graded(out, chosen)
     if chosen.superseded or chosen.unmatched:
         print(
@@ -326,6 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--manual", metavar="CSV", help="points for written answers (from `coursekit written`)")
     p.add_argument("--regrade", action="store_true", help="grade again even unchanged submissions")
+    p.add_argument(
+        "--profile", action="store_true", help="print where the time went: seconds per phase (total and mean)"
+    )
     p.add_argument(
         "--stderr-fails", action="store_true", help="nbgrader's rule: a test cell writing to stderr scores 0"
     )

@@ -1,8 +1,9 @@
 """Grade a batch of submissions: read, restore, run in a fresh sandboxed kernel, score, store, report.
 
-`--jobs` submissions run at once, each in its own kernel; while one runs, the next kernel is already starting
-in a fresh folder, so a kernel's start-up overlaps with the previous submission. No kernel ever sees two
-submissions. A submission that cannot be graded gets a row with the reason; the batch always goes on.
+`--jobs` submissions run at once, each in its own kernel. Kernels come from a warm pool (pool.py): started ahead
+of need in fresh folders, with the assignment's modules already imported, so a kernel's start-up overlaps with
+earlier submissions. No kernel ever sees two submissions. A submission that cannot be graded gets a row with the
+reason; the batch always goes on.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ from coursekit.grading.integrity import Guard
 from coursekit.grading.kernel import Limits, SandboxKernel, started
 from coursekit.grading.lms import ExportSettings
 from coursekit.grading.manual import apply_manual
+from coursekit.grading.pool import BatchPrep, WarmPool, pool_ahead, preimport, prepare_batch, settle
 from coursekit.grading.prepare import SubmissionProblem, check_assignment, read_submission, restore
+from coursekit.grading.profile import Profile
 from coursekit.grading.report import Progress, summary, write_reports
 from coursekit.grading.roster import LatePolicy, Roster, days_late
 from coursekit.grading.run import ERROR, TIMEOUT, run_notebook, sandbox_chdir
@@ -65,6 +68,8 @@ class Options:
     stderr_fails: bool = False
     sandbox: str = AUTO  # auto, bubblewrap or none (sandbox.py); in the fingerprint: a row graded without
     # containment is graded again when the sandbox is asked for
+    warm: bool = field(default=True, metadata=_not_in_fingerprint())  # pre-import, font cache, bytecode
+    # (pool.py); False: kernels start cold, one ahead per job (for measuring what the pool saves)
 
     def fingerprint(self, assignment: Assignment) -> str:
         """A hash of the assignment and of every option that can change a grade."""
@@ -204,9 +209,13 @@ async def grade_one(
     kernel_slot: asyncio.Task | None,
     base: Path,
     box: Containment | None = None,
+    prep: BatchPrep | None = None,
+    profile: Profile | None = None,
 ) -> tuple[Result, bool]:
     """Grade one submission; returns the result and whether the pre-started kernel was used up. Without a
-    `kernel_slot`, a kernel is started here, contained as `box` says (None: unsandboxed)."""
+    `kernel_slot`, a kernel is started here, contained as `box` says (None: unsandboxed). Phases are timed
+    into `profile`."""
+    profile = profile if profile is not None else Profile()
     result = Result(
         sub.student,
         str(sub.path),
@@ -218,10 +227,11 @@ async def grade_one(
     )
     t0 = time.monotonic()
     try:
-        nb, notes = read_submission(sub.path)
-        check_assignment(nb, assignment.source, assignment.id, assignment.others)
-        prepared = restore(nb, assignment.source, assignment.release)
-        _forgive_rerelease(nb, assignment, prepared.notes)
+        with profile.timed("restore"):
+            nb, notes = read_submission(sub.path)
+            check_assignment(nb, assignment.source, assignment.id, assignment.others)
+            prepared = restore(nb, assignment.source, assignment.release)
+            _forgive_rerelease(nb, assignment, prepared.notes)
     except SubmissionProblem as problem:
         result.status, result.message = problem.status, problem.message
         return result, False
@@ -230,9 +240,12 @@ async def grade_one(
     root = None
     try:
         try:
-            root, kernel = (
-                await kernel_slot if kernel_slot is not None else await _new_kernel(assignment, options, base, box)
-            )
+            with profile.timed("wait for kernel"):
+                root, kernel = (
+                    await kernel_slot
+                    if kernel_slot is not None
+                    else await _new_kernel(assignment, options, base, box, prep, profile)
+                )
         except Exception as exc:  # noqa: BLE001 - a kernel that will not start is reported, not raised
             result.status, result.message = (
                 ERROR_STATUS,
@@ -241,9 +254,12 @@ async def grade_one(
             return result, True
         before = {i: sandbox_chdir(kernel.folder) for i in prepared.instructor}
         guard = Guard(kernel.folder)
-        await guard.setup(kernel)
-        run = await run_notebook(prepared.nb, kernel, options.limits, prepared.labels, before, guard)
-        result.questions = _scores(assignment, prepared, run, options.stderr_fails)
+        with profile.timed("guard setup"):
+            await guard.setup(kernel)
+        with profile.timed("cells"):
+            run = await run_notebook(prepared.nb, kernel, options.limits, prepared.labels, before, guard)
+        with profile.timed("scoring"):
+            result.questions = _scores(assignment, prepared, run, options.stderr_fails)
         for index, cell_run in sorted(run.cells.items()):
             if index in prepared.instructor or cell_run.status not in (ERROR, TIMEOUT):
                 continue
@@ -264,10 +280,11 @@ async def grade_one(
             result.status = TAMPERED_STATUS
             result.message = "; ".join(m for m in [tampered_message(guard.findings), result.message] if m)
     finally:
-        if kernel is not None:
-            await kernel.stop()
-        if root is not None:
-            _rmtree(root)
+        with profile.timed("kernel stop"):
+            if kernel is not None:
+                await kernel.stop()
+            if root is not None:
+                _rmtree(root)
         result.seconds = round(time.monotonic() - t0, 2)
     return result, True
 
@@ -298,20 +315,43 @@ def tampered_message(findings: list[str], shown: int = 6) -> str:
     )
 
 
+KERNEL_ENV_EXTRA = {"NBGRADER_EXECUTION": "autograde", "PYTHONDONTWRITEBYTECODE": "1"}
+
+
 async def _new_kernel(
-    assignment: Assignment, options: Options, base: Path, box: Containment | None = None
+    assignment: Assignment,
+    options: Options,
+    base: Path,
+    box: Containment | None = None,
+    prep: BatchPrep | None = None,
+    profile: Profile | None = None,
 ) -> tuple[Path, SandboxKernel]:
+    """A started kernel in a fresh folder holding the assignment's files (and nothing of any submission), with
+    `prep`'s imports done silently; (its folder, the kernel)."""
+    profile = profile if profile is not None else Profile()
+    prep = prep or BatchPrep()
     if box is not None and box.sandboxed:
-        env = {"NBGRADER_EXECUTION": "autograde", "PYTHONDONTWRITEBYTECODE": "1"}
-        root, spec, env = sandbox_folder(base, assignment.files, box, env)
-        try:
-            return root, await started(spec.work, options.limits, env, spec)
-        except BaseException:
-            _rmtree(root)
-            raise
-    root, work, env = make_sandbox(assignment, base)
+        root, spec, env = sandbox_folder(base, assignment.files, box, KERNEL_ENV_EXTRA)
+        spec = replace(spec, home_seed=prep.home_seed)
+        work = spec.work
+    else:
+        root, work, env = make_sandbox(assignment, base)
+        spec = None
     try:
-        return root, await started(work, options.limits, env)
+        with profile.timed("kernel start"):
+            kernel = await started(work, options.limits, env, spec)
+        try:
+            if prep.imports:
+                with profile.timed("imports"):
+                    answer = await preimport(kernel, prep.imports)
+                    if "no answer" in answer.get("failed", []):
+                        await kernel.restart()  # a hung import: this kernel starts cold instead
+                    else:
+                        await settle(kernel)
+        except BaseException:
+            await kernel.stop()
+            raise
+        return root, kernel
     except BaseException:
         _rmtree(root)
         raise
@@ -331,41 +371,42 @@ async def _grade_all(
     on_result,
     base: Path,
     box: Containment | None = None,
+    prep: BatchPrep | None = None,
+    profile: Profile | None = None,
+    ahead: int | None = None,
 ) -> None:
+    """Grade `todo` with `options.jobs` workers taking kernels from one warm pool that keeps `ahead` kernels
+    starting or ready (default: one per worker)."""
+    profile = profile if profile is not None else Profile()
     queue: asyncio.Queue[Submission] = asyncio.Queue()
     for sub in todo:
         queue.put_nowait(sub)
+    workers = max(1, min(options.jobs, len(todo)))
+    pool = WarmPool(
+        lambda: _new_kernel(assignment, options, base, box, prep, profile),
+        workers if ahead is None else ahead,
+        len(todo),
+    )
 
     async def worker() -> None:
-        slot: asyncio.Task | None = None
-        try:
-            while not queue.empty():
-                sub = queue.get_nowait()
-                if slot is None:
-                    slot = asyncio.ensure_future(_new_kernel(assignment, options, base, box))
-                current = slot
-                slot = None
-                if not queue.empty():
-                    # look ahead: start the next kernel while this submission runs
-                    slot = asyncio.ensure_future(_new_kernel(assignment, options, base, box))
-                try:
-                    result, used = await grade_one(assignment, sub, options, current, base, box)
-                except Exception as exc:  # noqa: BLE001 - a grader bug on one file must not stop the batch
-                    result, used = (
-                        Result(sub.student, str(sub.path), ERROR_STATUS, f"grader error: {exc!r}"),
-                        False,
-                    )
+        while not queue.empty():
+            sub = queue.get_nowait()
+            current = pool.take()
+            try:
+                result, used = await grade_one(assignment, sub, options, current, base, box, prep, profile)
+            except Exception as exc:  # noqa: BLE001 - a grader bug on one file must not stop the batch
+                result = Result(sub.student, str(sub.path), ERROR_STATUS, f"grader error: {exc!r}")
+                await _discard(current)  # it may have run code of this submission: never reused
+            else:
                 if not used:
-                    if slot is None:
-                        slot = current
-                    else:
-                        await _discard(current)
-                on_result(sub, result)
-        finally:
-            if slot is not None:
-                await _discard(slot)
+                    pool.give_back(current)
+            on_result(sub, result)
 
-    await asyncio.gather(*(worker() for _ in range(max(1, min(options.jobs, len(todo))))))
+    pool.fill()
+    try:
+        await asyncio.gather(*(worker() for _ in range(workers)))
+    finally:
+        await pool.close(_discard)
 
 
 async def _discard(slot: asyncio.Task) -> None:
@@ -408,6 +449,7 @@ class BatchOutcome:
     seconds: float
     exports: list[Path] = field(default_factory=list)
     sandbox: SandboxChoice | None = None
+    profile: Profile = field(default_factory=Profile)
 
 
 def grade_batch(
@@ -423,6 +465,7 @@ def grade_batch(
     """Grade `submissions` into the gradebook in `out`, then write the CSVs, feedback and class report for every
     student of the assignment in the gradebook. `options` is not changed."""
     t0 = time.monotonic()
+    profile = Profile()
     out = Path(out)
     book = Gradebook(out)
     try:
@@ -442,13 +485,15 @@ def grade_batch(
                 todo.append(sub)
 
         box = None
+        t_prepare = time.monotonic()
         if todo:
             protected = [assignment.source_path.parent, out, *(s.path.parent for s in submissions)]
             box = containment(options.sandbox, protected, assignment.data_dir)
 
         def on_result(sub: Submission, result: Result) -> None:
             result.sandbox = box.choice.mode if box is not None else ""
-            book.store(assignment.id, result, sha256_of(sub.path), fingerprint)
+            with profile.timed("writing"):
+                book.store(assignment.id, result, sha256_of(sub.path), fingerprint)
             progress.update(result)
 
         if todo:
@@ -463,8 +508,22 @@ def grade_batch(
                 stored_now[0] += 1
 
             try:
+                prep = BatchPrep()
+                if options.warm:
+                    with contextlib.suppress(Exception):  # only time is at stake: kernels then start cold
+                        prep = prepare_batch(
+                            assignment.source,
+                            box,
+                            lambda: sandbox_folder(base, assignment.files, box, KERNEL_ENV_EXTRA)[:2],
+                            base,
+                        )
+                ahead = pool_ahead(run_options.jobs, options.limits.memory) if options.warm else None
+                profile.add("prepare batch", time.monotonic() - t_prepare)
                 _run_outside_any_loop(
-                    lambda report: _grade_all(assignment, todo, run_options, report, base, box), on_result_counted
+                    lambda report: _grade_all(
+                        assignment, todo, run_options, report, base, box, prep, profile, ahead
+                    ),
+                    on_result_counted,
                 )
             except KeyboardInterrupt:
                 raise GradingInterrupted(stored_now[0]) from None
@@ -477,6 +536,7 @@ def grade_batch(
             late = book.lateness(assignment.id)
             results = [deadline.apply(r, None, late.get(r.student)) for r in results]
         question_ids = [q.grade_id for q in assignment.questions]
+        t_write = time.monotonic()
         exports = write_reports(
             out,
             assignment.id,
@@ -486,9 +546,13 @@ def grade_batch(
             export,
             assignment.auto_max + assignment.manual_max,
         )
+        profile.add("writing", time.monotonic() - t_write)
     finally:
         book.close()
-    return BatchOutcome(results, len(todo), reused, time.monotonic() - t0, exports, box.choice if box else None)
+    profile.submissions, profile.wall = len(todo), time.monotonic() - t0
+    return BatchOutcome(
+        results, len(todo), reused, time.monotonic() - t0, exports, box.choice if box else None, profile
+    )
 
 
 def _run_outside_any_loop(

@@ -41,9 +41,14 @@ _cap(resource.RLIMIT_AS, int(sys.argv.pop(1)))
 _cap(resource.RLIMIT_FSIZE, int(sys.argv.pop(1)))
 resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 _inputs = sys.argv.pop(1)
+_seed = sys.argv.pop(1)
+if _inputs or _seed:
+    import os, shutil
 if _inputs:
-    import shutil
     shutil.copytree(_inputs, ".", dirs_exist_ok=True)
+if _seed:
+    for _name in os.listdir(_seed):
+        shutil.copytree(os.path.join(_seed, _name), os.path.join(os.path.expanduser("~"), _name), dirs_exist_ok=True)
 from ipykernel.kernelapp import launch_new_instance
 launch_new_instance()
 """
@@ -60,8 +65,9 @@ class Limits:
     output_bytes: int = 100_000
 
 
-def kernel_argv(limits: Limits, inputs: Path | None = None) -> list[str]:
-    """python3 through the resource-limiting launcher; `inputs`: a folder copied into the working folder first."""
+def kernel_argv(limits: Limits, inputs: Path | None = None, home_seed: Path | None = None) -> list[str]:
+    """python3 through the resource-limiting launcher; `inputs`: a folder copied into the working folder first;
+    `home_seed`: a folder whose entries are copied into HOME first (a prebuilt font cache, pool.py)."""
     return [
         sys.executable,
         "-c",
@@ -69,6 +75,7 @@ def kernel_argv(limits: Limits, inputs: Path | None = None) -> list[str]:
         str(limits.memory),
         str(limits.file_size),
         str(inputs or ""),
+        str(home_seed or ""),
         "-f",
         "{connection_file}",
         "--HistoryManager.enabled=False",
@@ -129,7 +136,8 @@ class SandboxKernel:
         else:
             self.env = sandbox_env({**KERNEL_ENV, **self.extra_env, TOKEN_VARIABLE: self.token})
             spec = replace(self.bwrap, env=self.env)
-            self.spec_manager.argv = bwrap_argv(spec, kernel_argv(self.limits, self.bwrap.inputs))
+            argv = kernel_argv(self.limits, self.bwrap.inputs, self.bwrap.home_seed)
+            self.spec_manager.argv = bwrap_argv(spec, argv)
         self.km._kernel_spec = None  # built again from the new argv at the next start
 
     async def start(self) -> None:

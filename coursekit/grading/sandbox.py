@@ -69,6 +69,7 @@ class BwrapSpec:
     working folder, inside `scratch`. `inputs`: the assignment's files, read-only (the launcher copies them into
     `work`). `run`: the one writable host folder, for the connection file and the kernel's sockets.
     `readonly`: host paths shown read-only at the same path (Python, packages); `extra_readonly`: (host, inside).
+    `home_seed`: a host folder shown read-only, copied into HOME by the kernel's launcher (the font cache).
     """
 
     scratch: Path
@@ -81,6 +82,7 @@ class BwrapSpec:
     scratch_size: int = WORK_SIZE
     tmp_size: int = TMP_SIZE
     disable_userns: bool = True
+    home_seed: Path | None = None  # host folder shown read-only; the launcher copies its entries into HOME
 
 
 def bwrap_argv(spec: BwrapSpec, command: list[str], bwrap: str = "bwrap") -> list[str]:
@@ -119,6 +121,8 @@ def bwrap_argv(spec: BwrapSpec, command: list[str], bwrap: str = "bwrap") -> lis
     for host, inside in spec.extra_readonly:
         argv += ["--ro-bind", str(host), str(inside)]
     argv += ["--ro-bind", str(spec.inputs), str(spec.inputs)]
+    if spec.home_seed is not None:
+        argv += ["--ro-bind", str(spec.home_seed), str(spec.home_seed)]
     argv += ["--bind", str(spec.run), str(spec.run)]
     argv += ["--dir", str(spec.work), "--chdir", str(spec.work)]
     argv += ["--remount-ro", "/", "--clearenv"]
