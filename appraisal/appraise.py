@@ -36,11 +36,9 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import matplotlib.pyplot as plt
 import pandas as pd
-from matplotlib.figure import Figure
 
 from appraisal.claims import STRENGTH_LEVELS, add_strength, explain_strength
 from appraisal.contradictions import find_contradictions
@@ -55,6 +53,9 @@ from appraisal.hype import (
 from appraisal.lexicons import cue_patterns
 from appraisal.plots import OKABE_ITO
 from appraisal.text import ArticleError, read_text_file, split_text
+
+if TYPE_CHECKING:  # pyplot is imported when a figure is drawn, not with the package (it is slow to import)
+    from matplotlib.figure import Figure
 
 __all__ = [
     "CANNOT_JUDGE",
@@ -179,6 +180,8 @@ class ArticleReport:
 
     def plot(self) -> Figure:
         """One figure with three panels: markers per 100 words by category, claim strength counts, signals found."""
+        import matplotlib.pyplot as plt
+
         fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(13, 4.2), layout="constrained")
         rates = self.profile.set_index("category")["per_100_words"].reindex(list(CATEGORIES), fill_value=0.0)
         ax1.barh([c.replace("_", " ") for c in rates.index][::-1], rates.to_numpy()[::-1], color=OKABE_ITO["blue"])
