@@ -34,6 +34,7 @@ SECONDS = {
     "nbgrader": 91,
     "lab": 58,
     "tests/coursekit/test_grade_batch.py": 26,
+    "tests/coursekit/test_pool.py": 16,
     "tests/coursekit/test_sandbox_hostile.py": 21,
     "tests/coursekit/test_sandbox.py": 11,
     "tests/coursekit/test_coursekit_execute.py": 10.5,

@@ -197,10 +197,17 @@ async def _execute(kernel, code: str) -> str:
             return text
 
 
+PLOTTING_IMPORT = "import matplotlib.pyplot as plt"
+
+
 def _facts_of(warm: bool, sandboxed: bool, tmp_path: Path) -> tuple[dict, list[str]]:
     """Facts of one kernel as the grader prepares it (warm: from the pool; else as before the pool), after the
     release's import cells ran, and the integrity guard's findings."""
     assignment = load_assignment("01-hype", REPO)
+    # As an assignment that plots would: importing pyplot loads matplotlib's font manager, whose cache the pool
+    # builds once per batch (the kit's own packages import pyplot only when a figure is drawn).
+    source = copy.deepcopy(assignment.source)
+    source.cells.insert(0, new_code_cell(PLOTTING_IMPORT))
     base = tmp_path / ("warm" if warm else "fresh")
     base.mkdir()
     box = containment("bubblewrap" if sandboxed else "none", [assignment.source_path.parent], assignment.data_dir)
@@ -208,10 +215,10 @@ def _facts_of(warm: bool, sandboxed: bool, tmp_path: Path) -> tuple[dict, list[s
     prep = BatchPrep()
     if warm:
         prep = prepare_batch(
-            assignment.source, box, lambda: sandbox_folder(base, assignment.files, box, KERNEL_ENV_EXTRA)[:2], base
+            source, box, lambda: sandbox_folder(base, assignment.files, box, KERNEL_ENV_EXTRA)[:2], base
         )
         assert prep.imports and (prep.home_seed is not None) == sandboxed
-    import_cells = [
+    import_cells = [PLOTTING_IMPORT] + [
         c.source for c in assignment.release.cells if c.cell_type == "code" and assignment_imports(_nb(c.source))
     ]
 
