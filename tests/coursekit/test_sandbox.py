@@ -172,8 +172,11 @@ def test_what_a_sandboxed_kernel_sees(tmp_path, monkeypatch):
     assert len(facts["pids"]) <= 3, facts["pids"]  # bwrap's init and the kernel: no process of the host
     assert "COURSEKIT_TEST_TOKEN" not in facts["env"] and "VIRTUAL_ENV" not in facts["env"]
     assert set(facts["home"]) <= {".ipython"}  # only what IPython made at start
-    scratch = tmp_path.resolve().relative_to("/tmp").parts[:1] if tmp_path.resolve().is_relative_to("/tmp") else ()
-    assert facts["tmp"] == list(scratch)  # an empty /tmp, but for the way to the kernel's own scratch folder
+    # An empty /tmp, but for the way to the folders bound into the sandbox that live under /tmp: the kernel's own
+    # scratch folder, and the Python installation and the kit when the checkout itself is under /tmp.
+    bound = [tmp_path.resolve(), REPO, Path(sys.prefix).resolve()]
+    ways = {p.relative_to("/tmp").parts[0] for p in bound if p.is_relative_to("/tmp") and p != Path("/tmp")}
+    assert set(facts["tmp"]) <= ways, facts["tmp"]
     assert facts["cwd"] == ["headlines.csv"]
     assert facts["interfaces"] == ["lo"] and facts["connect"] != "connected"
     assert "solutions" not in facts["repo"] and "tests" not in facts["repo"]
