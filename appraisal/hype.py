@@ -251,8 +251,8 @@ def _title_repeated(text: pd.Series, ids: pd.Series, meta: Mapping[str, object])
     found = len(hits) > 1
     evidence = f"the title appears in sentences {_id_list(hits)}" if found else "the title appears once"
     return ("title repeated", found, evidence,
-            "Search engines call filling a page with repeated keywords spam [S206]; a title said again adds "
-            "words, not information.")
+            "Google's search rules count filling a page with repeated keywords as spam [S206]; a title said "
+            "again adds words, not information.")
 
 
 def _no_byline(text: pd.Series, ids: pd.Series, meta: Mapping[str, object]) -> tuple[str, bool, str, str]:
