@@ -27,6 +27,7 @@ from pathlib import Path
 
 from coursekit.cells import CellKind, cell_kind, grade_id
 from coursekit.grading.assignment import Assignment
+from coursekit.grading.forkserver import ForkedKernel, ForkServer, forked_kernel, start_server
 from coursekit.grading.gradebook import Gradebook
 from coursekit.grading.integrity import Guard
 from coursekit.grading.kernel import Limits, SandboxKernel, started
@@ -236,7 +237,7 @@ async def grade_one(
         result.status, result.message = problem.status, problem.message
         return result, False
     result.notes = notes + prepared.notes
-    kernel: SandboxKernel | None = None
+    kernel: SandboxKernel | ForkedKernel | None = None
     root = None
     try:
         try:
@@ -325,11 +326,22 @@ async def _new_kernel(
     box: Containment | None = None,
     prep: BatchPrep | None = None,
     profile: Profile | None = None,
-) -> tuple[Path, SandboxKernel]:
+    server: ForkServer | None = None,
+) -> tuple[Path, SandboxKernel | ForkedKernel]:
     """A started kernel in a fresh folder holding the assignment's files (and nothing of any submission), with
-    `prep`'s imports done silently; (its folder, the kernel)."""
+    `prep`'s imports done (silently, or before the fork when a fork `server` is given); (its folder, the
+    kernel)."""
     profile = profile if profile is not None else Profile()
     prep = prep or BatchPrep()
+    if server is not None and box is not None:
+        root, forked = forked_kernel(server, base, box, KERNEL_ENV_EXTRA, options.limits, prep.home_seed)
+        try:
+            with profile.timed("kernel start"):
+                await forked.start()
+        except BaseException:
+            _rmtree(root)
+            raise
+        return root, forked
     if box is not None and box.sandboxed:
         root, spec, env = sandbox_folder(base, assignment.files, box, KERNEL_ENV_EXTRA)
         spec = replace(spec, home_seed=prep.home_seed)
@@ -382,8 +394,15 @@ async def _grade_all(
     for sub in todo:
         queue.put_nowait(sub)
     workers = max(1, min(options.jobs, len(todo)))
+    server = None
+    if options.warm and box is not None and box.sandboxed:
+        with profile.timed("fork server"):
+            server, _why = await start_server(
+                base, assignment.files, box, KERNEL_ENV_EXTRA, (prep or BatchPrep()).imports,
+                (prep or BatchPrep()).home_seed,
+            )
     pool = WarmPool(
-        lambda: _new_kernel(assignment, options, base, box, prep, profile),
+        lambda: _new_kernel(assignment, options, base, box, prep, profile, server),
         workers if ahead is None else ahead,
         len(todo),
     )
@@ -407,6 +426,8 @@ async def _grade_all(
         await asyncio.gather(*(worker() for _ in range(workers)))
     finally:
         await pool.close(_discard)
+        if server is not None:
+            await server.close()
 
 
 async def _discard(slot: asyncio.Task) -> None:

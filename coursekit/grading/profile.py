@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 # (name, what it covers); the order of the table
 PHASES: tuple[tuple[str, str], ...] = (
     ("prepare batch", "once: sandbox probe, bytecode, font cache"),
-    ("kernel start", "ahead: a kernel starting in its sandbox"),
+    ("fork server", "once: the server that imports the modules and forks sandboxed kernels"),
+    ("kernel start", "ahead: a kernel forked (or, unsandboxed, started) in its sandbox"),
     ("imports", "ahead: the assignment's modules pre-imported"),
     ("wait for kernel", "a submission waiting for a ready kernel"),
     ("restore", "read the notebook, put the instructor's cells back"),

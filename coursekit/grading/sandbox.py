@@ -83,6 +83,9 @@ class BwrapSpec:
     tmp_size: int = TMP_SIZE
     disable_userns: bool = True
     home_seed: Path | None = None  # host folder shown read-only; the launcher copies its entries into HOME
+    uid: int = SANDBOX_UID  # the user inside (the fork server is 0 of its own namespace)
+    add_caps: tuple[str, ...] = ()  # capabilities kept inside (the fork server's; kernels keep none)
+    scratch_bind: bool = False  # show the host's `scratch` folder writable instead of an empty tmpfs
 
 
 def bwrap_argv(spec: BwrapSpec, command: list[str], bwrap: str = "bwrap") -> list[str]:
@@ -96,9 +99,9 @@ def bwrap_argv(spec: BwrapSpec, command: list[str], bwrap: str = "bwrap") -> lis
         "--unshare-net",
         "--unshare-cgroup-try",
         "--uid",
-        str(SANDBOX_UID),
+        str(spec.uid),
         "--gid",
-        str(SANDBOX_UID),
+        str(spec.uid),
         "--hostname",
         "coursekit",
         "--die-with-parent",
@@ -106,6 +109,8 @@ def bwrap_argv(spec: BwrapSpec, command: list[str], bwrap: str = "bwrap") -> lis
         "--cap-drop",
         "ALL",
     ]
+    for cap in spec.add_caps:
+        argv += ["--cap-add", cap]
     if spec.disable_userns:
         argv.append("--disable-userns")
     for path in SYSTEM_DIRS:
@@ -115,7 +120,10 @@ def bwrap_argv(spec: BwrapSpec, command: list[str], bwrap: str = "bwrap") -> lis
     argv += ["--dev", "/dev", "--proc", "/proc"]
     argv += ["--perms", "1777", "--size", str(spec.tmp_size), "--tmpfs", "/tmp"]
     argv += ["--perms", "0700", "--size", str(spec.tmp_size), "--tmpfs", HOME]
-    argv += ["--perms", "0700", "--size", str(spec.scratch_size), "--tmpfs", str(spec.scratch)]
+    if spec.scratch_bind:
+        argv += ["--bind", str(spec.scratch), str(spec.scratch)]
+    else:
+        argv += ["--perms", "0700", "--size", str(spec.scratch_size), "--tmpfs", str(spec.scratch)]
     for path in spec.readonly:
         argv += ["--ro-bind", str(path), str(path)]
     for host, inside in spec.extra_readonly:

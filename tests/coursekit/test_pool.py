@@ -16,6 +16,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from coursekit.grading import batch
 from coursekit.grading.assignment import load_assignment
 from coursekit.grading.batch import KERNEL_ENV_EXTRA, Options, grade_batch
+from coursekit.grading.forkserver import start_server
 from coursekit.grading.integrity import Guard
 from coursekit.grading.kernel import TOKEN_VARIABLE, Limits, started
 from coursekit.grading.pool import (
@@ -200,15 +201,15 @@ async def _execute(kernel, code: str) -> str:
 PLOTTING_IMPORT = "import matplotlib.pyplot as plt"
 
 
-def _facts_of(warm: bool, sandboxed: bool, tmp_path: Path) -> tuple[dict, list[str]]:
-    """Facts of one kernel as the grader prepares it (warm: from the pool; else as before the pool), after the
-    release's import cells ran, and the integrity guard's findings."""
+def _facts_of(warm: bool, sandboxed: bool, tmp_path: Path, forked: bool = False) -> tuple[dict, list[str]]:
+    """Facts of one kernel as the grader prepares it (warm: from the pool, `forked` from the batch's fork server;
+    else as before the pool), after the release's import cells ran, and the integrity guard's findings."""
     assignment = load_assignment("01-hype", REPO)
     # As an assignment that plots would: importing pyplot loads matplotlib's font manager, whose cache the pool
     # builds once per batch (the kit's own packages import pyplot only when a figure is drawn).
     source = copy.deepcopy(assignment.source)
     source.cells.insert(0, new_code_cell(PLOTTING_IMPORT))
-    base = tmp_path / ("warm" if warm else "fresh")
+    base = tmp_path / ("forked" if forked else "warm" if warm else "fresh")
     base.mkdir()
     box = containment("bubblewrap" if sandboxed else "none", [assignment.source_path.parent], assignment.data_dir)
     options = Options(limits=Limits(), jobs=1, sandbox=box.choice.mode)
@@ -223,8 +224,12 @@ def _facts_of(warm: bool, sandboxed: bool, tmp_path: Path) -> tuple[dict, list[s
     ]
 
     async def ask() -> tuple[dict, list[str]]:
+        server = None
+        if forked:
+            server, why = await start_server(base, assignment.files, box, KERNEL_ENV_EXTRA, prep.imports, prep.home_seed)
+            assert server is not None, why
         if warm:
-            root, kernel = await batch._new_kernel(assignment, options, base, box, prep)
+            root, kernel = await batch._new_kernel(assignment, options, base, box, prep, server=server)
         elif sandboxed:
             root, spec, env = sandbox_folder(base, assignment.files, box, KERNEL_ENV_EXTRA)
             kernel = await started(spec.work, options.limits, env, spec)
@@ -242,6 +247,8 @@ def _facts_of(warm: bool, sandboxed: bool, tmp_path: Path) -> tuple[dict, list[s
         finally:
             await kernel.stop()
             shutil.rmtree(root, ignore_errors=True)
+            if server is not None:
+                await server.close()
 
     return asyncio.run(ask())
 
@@ -262,6 +269,17 @@ def test_a_warm_sandboxed_kernel_is_what_a_fresh_one_is_after_the_import_cells(t
     assert warm["mpl"][2]  # the prebuilt font cache lists the same fonts, in a writable cache folder
     assert any(".cache/matplotlib/fontlist" in path for path in warm["home"])
     _same(warm, fresh)
+
+
+@needs_bwrap
+def test_a_forked_kernel_is_what_a_fresh_one_is_after_the_import_cells(tmp_path):
+    forked, forked_findings = _facts_of(True, True, tmp_path, forked=True)
+    fresh, fresh_findings = _facts_of(False, True, tmp_path)
+    assert forked_findings == fresh_findings == []
+    assert "pandas" in forked["modules"] and "matplotlib.pyplot" in forked["modules"]
+    assert forked["count"] == fresh["count"] == len(fresh["in"]) > 2
+    assert any(".cache/matplotlib/fontlist" in path for path in forked["home"])
+    _same(forked, fresh)
 
 
 @pytest.mark.slow
@@ -307,5 +325,8 @@ def test_kernels_started_ahead_see_nothing_of_earlier_submissions(tmp_path):
         assert result.answer_errors == []  # the cell ran to its end: no LEAK, no other error
         q2 = next(q for q in result.questions if q.grade_id == "q2-tests")
         assert q2.status == "failed" and "NameError" not in q2.message  # the test saw its (wrong) answer
-    assert outcome.profile.counts["wait for kernel"] == 4 and outcome.profile.counts["imports"] == 4
+    # Four kernels, each forked ahead of need from the batch's one fork server (forkserver.py), which did the
+    # imports once.
+    assert outcome.profile.counts["wait for kernel"] == 4 and outcome.profile.counts["kernel start"] == 4
+    assert outcome.profile.counts["fork server"] == 1 and "imports" not in outcome.profile.counts
 

@@ -18,6 +18,7 @@ from nbformat.v4 import new_code_cell
 from coursekit.cli import main
 from coursekit.grading import sandbox
 from coursekit.grading.assignment import load_assignment
+from coursekit.grading.forkserver import forked_kernel, start_server
 from coursekit.grading.kernel import Limits, started
 from coursekit.grading.sandbox import BwrapSpec, bwrap_argv, containment, diagnose, sandbox_folder
 
@@ -136,7 +137,9 @@ print(json.dumps(facts))
 
 
 @needs_bwrap
-def test_what_a_sandboxed_kernel_sees(tmp_path, monkeypatch):
+@pytest.mark.parametrize("launch", ["bwrap", "forked"])
+def test_what_a_sandboxed_kernel_sees(tmp_path, monkeypatch, launch):
+    """The same facts for a kernel started by bwrap_argv and for one forked by the batch's fork server."""
     monkeypatch.setenv("COURSEKIT_TEST_TOKEN", "instructor-secret")
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -148,8 +151,16 @@ def test_what_a_sandboxed_kernel_sees(tmp_path, monkeypatch):
     assert box.sandboxed
 
     async def ask() -> dict:
-        root, spec, env = sandbox_folder(tmp_path, assignment.files, box, {"NBGRADER_EXECUTION": "autograde"})
-        kernel = await started(spec.work, Limits(), env, spec)
+        extra = {"NBGRADER_EXECUTION": "autograde"}
+        server = None
+        if launch == "forked":
+            server, why = await start_server(tmp_path, assignment.files, box, extra, (("appraisal", ()),), None)
+            assert server is not None, why
+            _root, kernel = forked_kernel(server, tmp_path, box, extra, Limits(), None)
+            await kernel.start()
+        else:
+            root, spec, env = sandbox_folder(tmp_path, assignment.files, box, extra)
+            kernel = await started(spec.work, Limits(), env, spec)
         try:
             code = PROBE_CODE.replace("REPO", repr(str(REPO))).replace("PORT", str(port))
             msg_id = kernel.kc.execute(code)
@@ -163,6 +174,8 @@ def test_what_a_sandboxed_kernel_sees(tmp_path, monkeypatch):
                     raise AssertionError(msg["content"]["evalue"])
         finally:
             await kernel.stop()
+            if server is not None:
+                await server.close()
 
     try:
         facts = asyncio.run(ask())
@@ -184,7 +197,7 @@ def test_what_a_sandboxed_kernel_sees(tmp_path, monkeypatch):
     assert facts["write_prefix"] != "written" and facts["write_cwd"] == "fine"
     assert facts["appraisal"] is True
     assert not (Path(sys.prefix) / "planted.txt").exists()
-    assert list(tmp_path.iterdir()) == [] or all(not (p / "work").exists() for p in tmp_path.iterdir())
+    assert all(not (p / "work").exists() for p in tmp_path.iterdir())  # the working folder was never the host's
 
 
 @needs_bwrap

@@ -1,0 +1,153 @@
+"""The fork server (coursekit/grading/forkserver.py and forkserver_program.py): kernels forked from one process that
+imported the assignment's modules once. What one kernel sees alone is checked in test_sandbox.py (both launch
+kinds) and test_pool.py (a forked kernel is what a fresh one is); here: two kernels of the same server at once
+see nothing of each other, do not share random state, cannot make user namespaces; a set-up that fails says why;
+a batch falls back to one sandbox per kernel when the server cannot start, and grades the same."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from coursekit.grading import forkserver
+from coursekit.grading.assignment import load_assignment
+from coursekit.grading.batch import KERNEL_ENV_EXTRA, Options, grade_batch
+from coursekit.grading.forkserver import ForkServerError, encode_imports, forked_kernel, start_server
+from coursekit.grading.kernel import Limits
+from coursekit.grading.report import Progress
+from coursekit.grading.sandbox import containment, probe
+from coursekit.grading.submissions import Submission
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "assignments"
+SOURCE = FIXTURES / "solutions" / "ps1" / "ps1.ipynb"
+RELEASE = FIXTURES / "exercises" / "ps1" / "ps1.ipynb"
+PROBLEM = probe()
+needs_bwrap = pytest.mark.skipif(bool(PROBLEM), reason=f"bubblewrap cannot run here: {PROBLEM}")
+
+MARK = r"""
+import os, json
+for path in ("mark.txt", os.path.expanduser("~/mark.txt"), "/tmp/mark.txt"):
+    open(path, "w").write("NAME")
+print(json.dumps({"work": os.getcwd()}))
+"""
+
+LOOK = r"""
+import os, json, subprocess, random
+import numpy as np
+other_work = OTHER_WORK
+other_run = OTHER_RUN
+found = []
+for path in ("mark.txt", os.path.expanduser("~/mark.txt"), "/tmp/mark.txt", other_work, other_run):
+    if os.path.exists(path):
+        found.append(path)
+pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+cmdlines = [open(f"/proc/{p}/cmdline", "rb").read() for p in pids]
+userns = subprocess.run(["unshare", "--user", "true"], capture_output=True, text=True)
+print(json.dumps({
+    "found": found, "pids": pids, "others": sum(b"NAME" in c for c in cmdlines),
+    "userns": userns.returncode, "numpy": np.random.random(), "random": random.random(),
+}))
+"""
+
+
+async def _output(kernel, code: str) -> dict:
+    texts: list[str] = []
+    reply = await kernel.kc.execute_interactive(
+        code, timeout=60, output_hook=lambda m: texts.append(m["content"].get("text", ""))
+    )
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return json.loads("".join(texts))
+
+
+@needs_bwrap
+def test_two_kernels_of_one_server_see_nothing_of_each_other(tmp_path):
+    assignment = load_assignment(str(SOURCE))
+    box = containment("bubblewrap", [SOURCE.parent, tmp_path])
+
+    async def go() -> tuple[dict, dict, dict]:
+        server, why = await start_server(tmp_path, assignment.files, box, KERNEL_ENV_EXTRA, (("numpy", ()),), None)
+        assert server is not None, why
+        try:
+            (_, first), (_, second) = (
+                forked_kernel(server, tmp_path, box, KERNEL_ENV_EXTRA, Limits(), None) for _ in range(2)
+            )
+            await asyncio.gather(first.start(), second.start())
+            try:
+                await _output(first, MARK.replace("NAME", "first-kernel-mark"))
+                look = LOOK.replace("OTHER_WORK", repr(str(first.folder))).replace(
+                    "OTHER_RUN", repr(str(first.spec.run / "kernel.json"))
+                )
+                seen_by_second = await _output(second, look)
+                seen_by_first = await _output(first, LOOK.replace("OTHER_WORK", "''").replace("OTHER_RUN", "''"))
+                return seen_by_first, seen_by_second, {"alive": await first.is_alive()}
+            finally:
+                await asyncio.gather(first.stop(), second.stop())
+        finally:
+            await server.close()
+
+    first, second, state = asyncio.run(go())
+    assert state["alive"]
+    # The first kernel finds its own marks; the second, running at the same time, finds none of them, nor the
+    # first's folders, and sees only its own init and itself among the processes.
+    assert len(first["found"]) == 3
+    assert second["found"] == [] and second["others"] == 0
+    assert second["pids"][:2] == [1, 2] and first["pids"][:2] == [1, 2]
+    assert second["userns"] != 0 and first["userns"] != 0  # no user namespace can be made inside
+    assert first["numpy"] != second["numpy"] and first["random"] != second["random"]  # each seeded afresh
+
+
+@needs_bwrap
+def test_a_set_up_that_fails_says_why_and_the_server_goes_on(tmp_path):
+    assignment = load_assignment(str(SOURCE))
+    box = containment("bubblewrap", [SOURCE.parent, tmp_path])
+
+    async def go() -> tuple[str, bool]:
+        server, why = await start_server(tmp_path, assignment.files, box, KERNEL_ENV_EXTRA, (), None)
+        assert server is not None, why
+        try:
+            root, broken = forked_kernel(server, tmp_path, box, KERNEL_ENV_EXTRA, Limits(), None)
+            (root / "run").rmdir()  # its socket folder is gone before the fork
+            with pytest.raises(ForkServerError) as failed:
+                await server.spawn(broken._request())
+            _, kernel = forked_kernel(server, tmp_path, box, KERNEL_ENV_EXTRA, Limits(), None)
+            await kernel.start()
+            alive = await kernel.is_alive()
+            await kernel.stop()
+            return str(failed.value), alive and not await kernel.is_alive()
+        finally:
+            await server.close()
+
+    message, next_one_ran = asyncio.run(go())
+    assert "bind run" in message and "No such file" in message
+    assert next_one_ran
+
+
+def test_imports_are_passed_to_the_server_in_its_own_format():
+    assert encode_imports((("re", ()), ("appraisal.hype", ("hype_features", "HEDGES")))) == (
+        "re:;appraisal.hype:hype_features,HEDGES"
+    )
+
+
+@needs_bwrap
+def test_a_batch_falls_back_to_one_sandbox_per_kernel_when_the_server_cannot_start(tmp_path, monkeypatch):
+    subs = [Submission(name, path) for name, path in (("solution", SOURCE), ("release", RELEASE))]
+    assignment = load_assignment(str(SOURCE))
+
+    def grade(out: str):
+        return grade_batch(assignment, subs, tmp_path / out, Options(jobs=1, sandbox="bubblewrap"), progress=Progress(2))
+
+    served = grade("served")
+    monkeypatch.setattr(forkserver, "SERVER_CAPS", ("CAP_NO_SUCH_THING",))  # bwrap refuses to start
+    fallen_back = grade("fallen-back")
+    assert "fork server" in served.profile.counts and "imports" not in served.profile.counts
+    assert "imports" in fallen_back.profile.counts  # each kernel started in its own sandbox, then pre-imported
+    assert [(r.student, r.status, r.total) for r in served.results] == [
+        (r.student, r.status, r.total) for r in fallen_back.results
+    ]
+    solution = next(r for r in served.results if r.student == "solution")
+    release = next(r for r in served.results if r.student == "release")
+    autograded = [q for q in solution.questions if not q.manual]
+    assert solution.total == sum(q.max_points for q in autograded) > 0 and release.total == 0
