@@ -5,7 +5,8 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-JOBS   ?= 2
+# pytest workers: one more than the 2 cores, as tests spend part of their time waiting on kernels and browsers
+JOBS   ?= 3
 PORT   ?= 8888
 # Extra options for `make lab`, e.g. LAB_ARGS="--no-browser". JupyterLab refuses root without --allow-root.
 LAB_ARGS ?=
@@ -39,7 +40,7 @@ lab: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m coursekit check
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile \
+	$(BIN)/python -m pytest -p tests.early_plugin -n $(JOBS) --dist loadfile \
 		--nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env \
 		tests $(wildcard notebooks solutions)
 

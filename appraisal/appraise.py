@@ -51,7 +51,6 @@ from appraisal.hype import (
     profile_by_section,
 )
 from appraisal.lexicons import cue_patterns
-from appraisal.plots import OKABE_ITO
 from appraisal.text import ArticleError, read_text_file, split_text
 
 if TYPE_CHECKING:  # pyplot is imported when a figure is drawn, not with the package (it is slow to import)
@@ -181,6 +180,8 @@ class ArticleReport:
     def plot(self) -> Figure:
         """One figure with three panels: markers per 100 words by category, claim strength counts, signals found."""
         import matplotlib.pyplot as plt
+
+        from appraisal.plots import OKABE_ITO  # matplotlib is imported only when a figure is drawn
 
         fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(13, 4.2), layout="constrained")
         rates = self.profile.set_index("category")["per_100_words"].reindex(list(CATEGORIES), fill_value=0.0)

@@ -217,14 +217,26 @@ def kill_tagged(token: str) -> int:
     return killed
 
 
+START_ATTEMPTS = 2
+
+
 async def started(
     folder: Path, limits: Limits, extra_env: dict[str, str] | None = None, bwrap: BwrapSpec | None = None
 ) -> SandboxKernel:
-    """A started SandboxKernel (stopped again if starting fails)."""
-    kernel = SandboxKernel(folder, limits, extra_env, bwrap)
-    try:
-        await kernel.start()
-    except BaseException:
-        await kernel.stop()
-        raise
-    return kernel
+    """A started SandboxKernel (stopped again if starting fails). A kernel that dies before it answers is started
+    once more: an unsandboxed kernel's TCP ports are picked free, then bound by the kernel a moment later, and on a
+    busy machine another process can take one in between (no student code has run yet)."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        kernel = SandboxKernel(folder, limits, extra_env, bwrap)
+        try:
+            await kernel.start()
+        except RuntimeError:
+            await kernel.stop()
+            if attempt == START_ATTEMPTS:
+                raise
+        except BaseException:
+            await kernel.stop()
+            raise
+        else:
+            return kernel
+    raise AssertionError("unreachable")
