@@ -259,10 +259,18 @@ def _same(warm: dict, fresh: dict) -> None:
     assert set(warm) == set(fresh)
 
 
+@pytest.fixture(scope="module")
+def fresh_sandboxed(tmp_path_factory) -> tuple[dict, list[str]]:
+    """A fresh sandboxed kernel's facts, computed once for the warm and the forked kernel to be compared with."""
+    if PROBLEM:
+        pytest.skip(f"bubblewrap cannot run here: {PROBLEM}")
+    return _facts_of(False, True, tmp_path_factory.mktemp("fresh-sandboxed"))
+
+
 @needs_bwrap
-def test_a_warm_sandboxed_kernel_is_what_a_fresh_one_is_after_the_import_cells(tmp_path):
+def test_a_warm_sandboxed_kernel_is_what_a_fresh_one_is_after_the_import_cells(tmp_path, fresh_sandboxed):
     warm, warm_findings = _facts_of(True, True, tmp_path)
-    fresh, fresh_findings = _facts_of(False, True, tmp_path)
+    fresh, fresh_findings = fresh_sandboxed
     assert warm_findings == fresh_findings == []  # the pre-import is not taken for tampering
     assert "pandas" in warm["modules"] and "matplotlib.pyplot" in warm["modules"]  # the test sees real imports
     assert warm["count"] == fresh["count"] == len(fresh["in"]) > 2  # every cell counted, In[0] is ''
@@ -272,9 +280,9 @@ def test_a_warm_sandboxed_kernel_is_what_a_fresh_one_is_after_the_import_cells(t
 
 
 @needs_bwrap
-def test_a_forked_kernel_is_what_a_fresh_one_is_after_the_import_cells(tmp_path):
+def test_a_forked_kernel_is_what_a_fresh_one_is_after_the_import_cells(tmp_path, fresh_sandboxed):
     forked, forked_findings = _facts_of(True, True, tmp_path, forked=True)
-    fresh, fresh_findings = _facts_of(False, True, tmp_path)
+    fresh, fresh_findings = fresh_sandboxed
     assert forked_findings == fresh_findings == []
     assert "pandas" in forked["modules"] and "matplotlib.pyplot" in forked["modules"]
     assert forked["count"] == fresh["count"] == len(fresh["in"]) > 2
