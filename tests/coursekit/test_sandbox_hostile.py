@@ -65,6 +65,7 @@ class Scene:
     outputs: str = ""
     traces: list[Path] = field(default_factory=list)
     late_pids: list[int] = field(default_factory=list)
+    phases: dict[str, int] = field(default_factory=dict)  # the batch's profile: how each kernel was made
 
 
 def _late_processes() -> list[int]:
@@ -170,7 +171,7 @@ def _grade(tmp: Path, mode: str, guard: bool) -> Scene:
         found = find_submissions([subs], "ps1", "ps1")
         options = Options(limits=Limits(cell_timeout=10, notebook_timeout=60), jobs=2, sandbox=mode)
         try:
-            grade_batch(assignment, found, scene.out, options)
+            scene.phases = grade_batch(assignment, found, scene.out, options).profile.counts
             time.sleep(4.5)  # the detached process writes after 3 s
         finally:
             stop.set()
@@ -247,6 +248,13 @@ def test_control_unguarded_patched_builtin_forges_a_point(unprotected):
 
 
 # --- with the sandbox and the guard ---------------------------------------------------------------------------
+
+
+@needs_bwrap
+def test_the_sandboxed_batch_forked_its_kernels(sandboxed):
+    # Every containment test below is about kernels forked by the batch's fork server (forkserver.py), the
+    # default; test_sandbox.py checks what a kernel started by bwrap alone sees.
+    assert sandboxed.phases.get("fork server") == 1 and "imports" not in sandboxed.phases
 
 
 @needs_bwrap
