@@ -153,18 +153,20 @@ def main(argv: list[str] | None = None) -> int:
         mode = "sandbox none (bubblewrap cannot run here: " + box + ")" if box else "bubblewrap sandbox"
         if args.cold:
             cold, cold_profile = run_kit(assignment, files, tmp / "kit-out-cold", args.jobs, warm=False)
-            print(f"  kit, cold kernels (no warm pool; --jobs {args.jobs}, {mode}): {cold:.1f} s, "
+            print(f"  kit, cold kernels (each started alone, no pre-import, no fork server; --jobs {args.jobs}, "
+                  f"{mode}): {cold:.1f} s, "
                   f"{n / cold:.2f} submissions/s")
             print(_indented(cold_profile.table()))
         kit, profile = run_kit(assignment, files, tmp / "kit-out", args.jobs)
-        print(f"  kit (--jobs {args.jobs}, {mode}): {kit:.1f} s, {n / kit:.2f} submissions/s")
+        how = "kernels forked from the batch's fork server" if not box else "kernels pre-imported in a warm pool"
+        print(f"  kit (--jobs {args.jobs}, {mode}, {how}): {kit:.1f} s, {n / kit:.2f} submissions/s")
         print(_indented(profile.table()))
         if not box and not args.no_unsandboxed:
             bare, _ = run_kit(assignment, files, tmp / "kit-out-none", args.jobs, sandbox="none")
             print(
-                f"  kit (--jobs {args.jobs}, --sandbox none): {bare:.1f} s, {n / bare:.2f} submissions/s; "
-                f"the sandbox costs {(kit - bare) * args.jobs / n * 1000:+.0f} ms of wall time per submission "
-                f"and job ({kit / bare:.2f}x the unsandboxed time)"
+                f"  kit (--jobs {args.jobs}, --sandbox none: no fork server, each kernel started and then "
+                f"pre-imported): {bare:.1f} s, {n / bare:.2f} submissions/s ({kit / bare:.2f}x the sandboxed "
+                "time with its fork server)"
             )
         nbg = None if args.no_nbgrader else run_nbgrader(assignment, files, tmp / "nbgrader-course")
         if nbg is not None:

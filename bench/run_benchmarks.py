@@ -130,7 +130,8 @@ def bench_grading(quick: bool) -> None:
     spec.loader.exec_module(module)
     print(
         "\nGrading: the kit's grader against nbgrader autograde (100 generated submissions of 01-hype), with "
-        "where the kit's time goes, per phase, with cold kernels (no warm pool) and with the warm pool"
+        "where the kit's time goes, per phase: with cold kernels (each started alone) and as it grades by default "
+        "(sandboxed kernels forked from one fork server per batch)"
     )
     args = ["01-hype", "--root", str(ROOT), "--cold"]
     module.main(args + (["--quick"] if quick else ["--n", "100"]))

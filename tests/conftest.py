@@ -1,10 +1,11 @@
-"""How `make test` shares the slow work between its two pytest-xdist workers (`-n 2 --dist loadfile`).
+"""How `make test` shares the slow work between its pytest-xdist workers (`-n 3 --dist loadfile`: three on the two
+cores, as tests spend part of their time waiting on kernels, browsers and nbgrader).
 
 - A group of tests runs whole on one worker. The group is the test's file, as `--dist loadfile` has it (so a
   module-scoped fixture is computed once and a notebook's nbval cells run in order in one kernel), except that
   the files in GROUPS share a group: they use the same session fixture, which is then computed once
   (e.g. "nbgrader": one nbgrader course for every comparison with nbgrader, see nbgrader_course.py).
-- The groups are handed out longest first, so the two workers end at about the same time. SECONDS holds what
+- The groups are handed out longest first, so the workers end at about the same time. SECONDS holds what
   each slow group took on the 2-core machine; only the order matters, and a group missing from it is
   scheduled after the slow ones, in collection order.
 
@@ -28,33 +29,35 @@ GROUPS = {
     "tests/browser/test_make_lab.py": "lab",
 }
 
-# Seconds per group, measured with `make test` on the 2-core machine (issue 14). Groups not listed take a
-# few seconds or less.
+# Seconds per group, measured with `make test` (three workers) on the 2-core machine (issue 14). Groups not listed
+# take a second or less.
 SECONDS = {
-    "nbgrader": 91,
-    "lab": 58,
-    "tests/coursekit/test_grade_batch.py": 26,
-    "tests/coursekit/test_pool.py": 16,
+    "nbgrader": 84,
+    "lab": 72,
+    "tests/coursekit/test_pool.py": 25,
+    "tests/coursekit/test_grade_batch.py": 23,
     "tests/coursekit/test_sandbox_hostile.py": 21,
-    "tests/coursekit/test_sandbox.py": 11,
-    "tests/coursekit/test_coursekit_execute.py": 10.5,
-    "tests/coursekit/test_semester_reports.py": 8,
-    "tests/coursekit/test_integrity.py": 4.2,
+    "tests/coursekit/test_sandbox.py": 12.5,
+    "tests/coursekit/test_semester_reports.py": 12,
+    "tests/coursekit/test_coursekit_execute.py": 8,
+    "tests/coursekit/test_forkserver.py": 5,
+    "tests/coursekit/test_integrity.py": 4.5,
     "notebooks/02-evidence-hierarchy.ipynb": 4,
+    "notebooks/03-mechanism-plausibility.ipynb": 3.8,
+    "tests/coursekit/test_profile.py": 3.8,
     "notebooks/01-hype-detection.ipynb": 3.5,
-    "notebooks/03-mechanism-plausibility.ipynb": 3.5,
-    "tests/coursekit/test_semester_assignment.py": 3.3,
-    "notebooks/04-capstone.ipynb": 2.5,
-    "notebooks/glossary.ipynb": 2,
-    "solutions/01-hype/hype.ipynb": 2,
-    "solutions/02-evidence/evidence.ipynb": 2,
-    "solutions/03-mechanism/mechanism.ipynb": 2,
-    "solutions/04-capstone/capstone.ipynb": 2,
-    "notebooks/00-start-here.ipynb": 1.8,
-    "tests/appraisal/test_hype.py": 1.6,
-    "tests/coursekit/test_coursekit_cli.py": 1.5,
-    "tests/appraisal/test_appraise.py": 1.2,
-    "tests/coursekit/test_grade_inside_a_running_loop.py": 1.1,
+    "tests/coursekit/test_semester_assignment.py": 2.9,
+    "notebooks/04-capstone.ipynb": 2.8,
+    "tests/appraisal/test_appraise.py": 2.5,
+    "tests/appraisal/test_hype.py": 1.9,
+    "tests/appraisal/test_selfcheck_answers.py": 1.9,
+    "solutions/04-capstone/capstone.ipynb": 1.7,
+    "solutions/02-evidence/evidence.ipynb": 1.6,
+    "solutions/01-hype/hype.ipynb": 1.6,
+    "tests/coursekit/test_grade_inside_a_running_loop.py": 1.5,
+    "tests/data/test_sources_registry.py": 1.5,
+    "solutions/03-mechanism/mechanism.ipynb": 1.5,
+    "notebooks/glossary.ipynb": 1.5,
 }
 
 

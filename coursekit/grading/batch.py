@@ -27,7 +27,13 @@ from pathlib import Path
 
 from coursekit.cells import CellKind, cell_kind, grade_id
 from coursekit.grading.assignment import Assignment
-from coursekit.grading.forkserver import ForkedKernel, ForkServer, forked_kernel, start_server
+from coursekit.grading.forkserver import (
+    ForkedKernel,
+    ForkServer,
+    ForkServerError,
+    forked_kernel,
+    start_server,
+)
 from coursekit.grading.gradebook import Gradebook
 from coursekit.grading.integrity import Guard
 from coursekit.grading.kernel import Limits, SandboxKernel, started
@@ -338,10 +344,13 @@ async def _new_kernel(
         try:
             with profile.timed("kernel start"):
                 await forked.start()
+            return root, forked
+        except ForkServerError:  # this kernel could not be forked: it is started on its own below
+            _rmtree(root)
+            profile.add("fork failed", 0.0)
         except BaseException:
             _rmtree(root)
             raise
-        return root, forked
     if box is not None and box.sandboxed:
         root, spec, env = sandbox_folder(base, assignment.files, box, KERNEL_ENV_EXTRA)
         spec = replace(spec, home_seed=prep.home_seed)

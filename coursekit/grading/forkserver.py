@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import secrets
+import shutil
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -294,8 +295,6 @@ async def start_server(
     run here (the batch then starts each kernel in its own sandbox)."""
     if not box.sandboxed:
         return None, "unsandboxed"
-    import shutil
-
     env = dict(env)
     server_folder = base / "server"  # its working folder
     server_folder.mkdir(exist_ok=True)
@@ -318,9 +317,25 @@ async def start_server(
     server = ForkServer(server_argv(spec, imports, home_seed, shutil.which("bwrap") or "bwrap"), base)
     try:
         await server.start()
+        await probe_kernel(server, base, box, env)
     except (ForkServerError, OSError) as exc:
+        await server.close()
         return None, str(exc)
     return server, ""
+
+
+async def probe_kernel(server: ForkServer, base: Path, box, env: dict[str, str]) -> None:
+    """Make one kernel's namespaces, folders, user and limits, without starting ipykernel: raises ForkServerError
+    saying which step failed, so that a machine where a step cannot work falls back before any submission."""
+    root, kernel = forked_kernel(server, base, box, env, Limits(), None)
+    request = {**kernel._request(), "probe": True}
+    try:
+        pending = await server.spawn(request)
+        await asyncio.wait_for(pending.exited.wait(), STARTUP_TIMEOUT)
+    except ForkServerError as exc:
+        raise ForkServerError(f"a trial kernel's set-up failed: {exc}") from None
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def forked_kernel(server: ForkServer, base: Path, box, env: dict[str, str], limits: Limits,

@@ -1,5 +1,7 @@
 """A warm pool of grading kernels: kernels are started ahead of need, each in its own sandbox, with the modules the
-assignment imports already imported, so that a submission waits only for its own cells.
+assignment imports already imported, so that a submission waits only for its own cells. In a sandboxed batch the
+kernels are forked from the batch's fork server (forkserver.py), which did the imports once; otherwise (unsandboxed,
+or when the server cannot start) each kernel is started, then given the imports (`preimport`).
 
 - `assignment_imports` reads what to pre-import from the assignment's source notebook: the top-level `import` and
   `from ... import` statements of its code cells (parsed with `ast`; nothing is hard-coded).

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 PHASES: tuple[tuple[str, str], ...] = (
     ("prepare batch", "once: sandbox probe, bytecode, font cache"),
     ("fork server", "once: the server that imports the modules and forks sandboxed kernels"),
-    ("kernel start", "ahead: a kernel forked (or, unsandboxed, started) in its sandbox"),
-    ("imports", "ahead: the assignment's modules pre-imported"),
+    ("kernel start", "ahead: a kernel made in its sandbox (forked by the fork server, or started)"),
+    ("fork failed", "a kernel the fork server could not make, started on its own instead"),
+    ("imports", "ahead: the assignment's modules pre-imported (kernels not forked)"),
     ("wait for kernel", "a submission waiting for a ready kernel"),
     ("restore", "read the notebook, put the instructor's cells back"),
     ("guard setup", "integrity baseline in the kernel"),

@@ -7,6 +7,9 @@ working folder (the assignment's files are copied into it by the launcher), HOME
 host: not the instructor's repository, the submissions, the output folder or the gradebook. Its environment is
 built from nothing. When the bwrap process is killed, the namespace's init dies and takes every process with it.
 
+Kernels made by the batch's fork server (forkserver.py) see the same, built inside one sandbox from this module's
+command line (`BwrapSpec.uid`, `add_caps` and `scratch_bind` are the server's).
+
 `probe()` says once per batch whether bubblewrap works here (and how to fix it when it does not); `BwrapSpec`
 and `bwrap_argv()` build the command line for one kernel, so that a pool can start kernels ahead of need.
 """

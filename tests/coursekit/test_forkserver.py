@@ -151,3 +151,33 @@ def test_a_batch_falls_back_to_one_sandbox_per_kernel_when_the_server_cannot_sta
     release = next(r for r in served.results if r.student == "release")
     autograded = [q for q in solution.questions if not q.manual]
     assert solution.total == sum(q.max_points for q in autograded) > 0 and release.total == 0
+
+
+@needs_bwrap
+def test_a_server_whose_kernels_cannot_be_made_is_refused_at_its_start(tmp_path, monkeypatch):
+    assignment = load_assignment(str(SOURCE))
+    box = containment("bubblewrap", [SOURCE.parent, tmp_path])
+    monkeypatch.setattr(forkserver, "HOME", "/no/such/home")  # a step of every kernel's set-up fails
+
+    async def go():
+        return await start_server(tmp_path, assignment.files, box, KERNEL_ENV_EXTRA, (), None)
+
+    server, why = asyncio.run(go())
+    assert server is None and "set-up failed" in why and "Read-only file system" in why, why
+
+
+@needs_bwrap
+def test_a_kernel_that_cannot_be_forked_is_started_on_its_own(tmp_path, monkeypatch):
+    subs = [Submission("solution", SOURCE), Submission("release", RELEASE)]
+    assignment = load_assignment(str(SOURCE))
+
+    async def refuse(self) -> None:
+        raise ForkServerError("refused for the test")
+
+    monkeypatch.setattr(forkserver.ForkedKernel, "start", refuse)
+    outcome = grade_batch(
+        assignment, subs, tmp_path / "out", Options(jobs=1, sandbox="bubblewrap"), progress=Progress(2)
+    )
+    assert [r.status for r in outcome.results] == ["graded", "graded"]
+    assert outcome.profile.counts["fork failed"] == 2 and outcome.profile.counts["imports"] == 2
+    assert next(r for r in outcome.results if r.student == "solution").total > 0
