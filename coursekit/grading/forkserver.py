@@ -186,6 +186,11 @@ class ForkServer:
                 await asyncio.wait_for(self._reader, 2.0)
 
 
+def _hidden_by_fresh_mounts(path: Path) -> bool:
+    """Whether a host path shown read-only lives under /tmp or HOME, which each kernel mounts afresh."""
+    return any(path == Path(top) or Path(top) in path.parents for top in ("/tmp", HOME))
+
+
 class ForkedKernel:
     """A kernel forked by a ForkServer, with SandboxKernel's interface. `spec` says its folders (`work`, `run`,
     `scratch`, `inputs`), `env` its environment (the token is added), `data_at` where the data folder is shown."""
@@ -222,6 +227,7 @@ class ForkedKernel:
             "seed": str(self.spec.home_seed) if self.spec.home_seed else "",
             "data": str(self.data[0]) if self.data else "",
             "data_at": str(self.data[1]) if self.data else "",
+            "keep": [str(p) for p in self.spec.readonly if _hidden_by_fresh_mounts(p)],
             "home": HOME,
             "tmp_size": self.spec.tmp_size,
             "scratch_size": self.spec.scratch_size,

@@ -150,13 +150,34 @@ def _stage(request: dict) -> dict:
     stage = os.path.join(request["home"], ".coursekit-stage-" + request["id"])
     os.makedirs(stage)
     staged = {"": stage}
-    for key in ("run", "data", "inputs", "seed"):
-        source = request.get(key)
+    sources = [(key, request.get(key)) for key in ("run", "data", "inputs", "seed")]
+    sources += [(f"keep{i}", path) for i, path in enumerate(request.get("keep", []))]
+    for key, source in sources:
         if source:
             staged[key] = os.path.join(stage, key)
             os.mkdir(staged[key])
-            _mount(source, staged[key], None, MS_BIND | MS_REC, what=f"bind {key}")
+            _mount(source, staged[key], None, MS_BIND | MS_REC, what=f"bind {source}")
     return staged
+
+
+def _read_only(target: str) -> None:
+    """Make the bind mount at `target` read-only (it already is if the remount is refused for a locked flag)."""
+    try:
+        _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, what=f"{target} read-only")
+    except SetupError:
+        if not os.statvfs(target).f_flag & os.ST_RDONLY:
+            raise
+
+
+def _place(staged: str, target: str) -> None:
+    """Move a staged bind mount to `target`, read-only."""
+    os.makedirs(target, exist_ok=True)
+    _mount(staged, target, None, MS_MOVE, what=f"move {target}")
+    _read_only(target)
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 def build_filesystem(request: dict) -> None:
@@ -166,16 +187,24 @@ def build_filesystem(request: dict) -> None:
     staged = _stage(request)
     tmp_opts = f"size={request['tmp_size']}"
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"{tmp_opts},mode=1777", "mount /tmp")
+    # Folders the kernel needs (the Python installation, the kit's packages) that live under /tmp or HOME on the
+    # host (a checkout in /tmp): shown again on top of the fresh /tmp now, and of the fresh HOME below.
+    keep = {f"keep{i}": path for i, path in enumerate(request.get("keep", []))}
+    held = {}
+    for key, path in keep.items():
+        if _under(path, "/tmp"):
+            _place(staged.pop(key), path)
+        else:
+            held[path] = f"/tmp/.coursekit-hold-{key}"
+            os.mkdir(held[path])
+            _mount(staged.pop(key), held[path], None, MS_MOVE, what=f"hold {path}")
     scratch = request["scratch"]
     os.makedirs(scratch, exist_ok=True)
     _mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"size={request['scratch_size']},mode=0700")
     os.makedirs(request["run"])
     _mount(staged.pop("run"), request["run"], None, MS_MOVE, what="move the socket folder")
     if "data" in staged:
-        os.makedirs(request["data_at"])
-        _mount(staged.pop("data"), request["data_at"], None, MS_MOVE, what="move the data folder")
-        flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
-        _mount(None, request["data_at"], None, flags, what="make the data folder read-only")
+        _place(staged.pop("data"), request["data_at"])
     os.makedirs(request["work"])
     if "inputs" in staged:
         _copy_tree(staged["inputs"], request["work"])
@@ -190,6 +219,9 @@ def build_filesystem(request: dict) -> None:
         os.rmdir(os.path.join(stage, name))
     os.rmdir(stage)
     _mount("tmpfs", request["home"], "tmpfs", MS_NOSUID | MS_NODEV, f"{tmp_opts},mode=0700", "mount HOME")
+    for path, hold in held.items():
+        _place(hold, path)
+        os.rmdir(hold)
     if seed:
         for name in os.listdir(seed):
             _copy_tree(os.path.join(seed, name), os.path.join(request["home"], name))
