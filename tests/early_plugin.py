@@ -40,8 +40,10 @@ def _start_with_one_retry(start):
                 )
         return start(startup_timeout, kernel_name, **kwargs)
 
+    start_new_kernel.retries_once = True
     return start_new_kernel
 
 
-if nbval_kernel is not None:
+# Once, even if this module is also imported under another name (tests/test_early_plugin.py imports it).
+if nbval_kernel is not None and not getattr(nbval_kernel.start_new_kernel, "retries_once", False):
     nbval_kernel.start_new_kernel = _start_with_one_retry(nbval_kernel.start_new_kernel)

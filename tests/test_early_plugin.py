@@ -6,9 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import early_plugin  # tests/ is on sys.path (pytest's rootdir insertion), also without `python -m`
 import pytest
-
-import tests.early_plugin as early_plugin
 
 
 def _starter(deaths: int):
@@ -37,6 +36,14 @@ def test_a_second_death_fails_as_before():
     with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="Kernel died"):
         early_plugin._start_with_one_retry(start)(60, "python")
     assert len(calls) == 2
+
+
+def test_nbvals_kernel_start_is_wrapped_once():
+    import nbval.kernel
+
+    wrapped = nbval.kernel.start_new_kernel
+    assert wrapped.retries_once
+    assert not getattr(wrapped.__closure__[0].cell_contents, "retries_once", False)  # not a wrapper of a wrapper
 
 
 def test_a_healthy_start_is_not_repeated():
