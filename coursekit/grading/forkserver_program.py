@@ -8,13 +8,15 @@ Per request (a JSON line on stdin), three processes:
 1. the *keeper*, forked in the server's PID namespace: it makes new mount, PID, network, IPC and UTS namespaces
    and waits for the next one; the server kills it to end the kernel (everything below dies with it);
 2. *init*, PID 1 of the new PID namespace: it mounts a fresh /proc, a fresh size-capped /tmp, HOME and scratch
-   folder (hiding every other kernel's folders), brings in the kernel's own socket folder and the data folder
-   (read-only), copies the assignment's files and the font cache, forks the kernel, drops every capability and
+   folder (hiding every other kernel's folders), brings in the kernel's own socket folder, the data folder and
+   the request's `keep` folders (Python or the kit when they live under /tmp or HOME on the host), read-only but
+   the sockets, copies the assignment's files and the font cache, forks the kernel, drops every capability and
    reaps until the kernel ends;
 3. the *kernel*, PID 2: it enters a user namespace of its own where it is uid 1000 and may create no further user
    namespace, lowers its resource limits, drops every capability, sets no_new_privs, and becomes an IPython
    kernel (ipykernel's `launch_new_instance`) with the environment and arguments of a freshly started kernel.
 
+A request with "probe" does every step and exits instead of starting ipykernel (the server's trial at start).
 It answers with JSON lines on stdout: {"ready": imports failed} once, then per request {"id", "started": pid},
 {"id", "up": true} when the kernel is about to start, {"id", "error": text} if its set-up failed, and
 {"id", "exited": status} when its keeper ended.
