@@ -261,8 +261,10 @@ class NotebookRun:
 # Everything below reads the visible notebook panel through the application object JupyterLab exposes when
 # `expose_app_in_browser` is set (galata does the same). Cells are JupyterLab's own models, so an error output
 # is an `output_type == "error"`, not a guess from the text.
+# `full`: every output as stored; else only what `_finished` and the error report need (output type, stream name,
+# error name and value), so that the polls during a run do not carry the notebook's plots back each time.
 _JS_STATE = """
-() => {
+(full) => {
   const app = window.jupyterapp;
   const panel = app && app.shell.currentWidget;
   if (!panel || !panel.content || !panel.sessionContext) return {ready: false, why: 'no notebook panel'};
@@ -277,7 +279,8 @@ _JS_STATE = """
       tags: model.getMetadata('tags') || [],
       count: model.type === 'code' ? model.executionCount : null,
       running: !!(prompt && prompt.textContent.includes('[*]')),
-      outputs: model.type === 'code' ? model.outputs.toJSON() : [],
+      outputs: model.type !== 'code' ? [] : model.outputs.toJSON().map(o => full ? o :
+        {output_type: o.output_type, name: o.name, ename: o.ename, evalue: o.evalue}),
     };
   });
   return {
@@ -423,7 +426,7 @@ def run_notebook(
         deadline = time.monotonic() + timeout
         finished_polls = 0
         while True:
-            state = page.evaluate(_JS_STATE)
+            state = page.evaluate(_JS_STATE, False)
             finished_polls = finished_polls + 1 if _finished(state) else 0
             if finished_polls >= 3:  # stable for about a second
                 break
@@ -438,6 +441,7 @@ def run_notebook(
                     f"cells running {running}, not run {pending}, dialog {state.get('dialog')!r}, errors {errors})"
                 )
             time.sleep(0.4)
+        state = page.evaluate(_JS_STATE, True)  # the finished notebook, outputs in full, read once
         errors, stderr = collect_errors(state)
         seen_in_page = dom_errors(page, state)
         code = [c for c in state["cells"] if c["type"] == "code" and c["source"].strip()]
