@@ -295,10 +295,10 @@ def become_kernel(request: dict, status_fd: int) -> None:
 
 
 def _reset_process(keep: tuple[int, ...]) -> None:
-    """After a fork from the server: default signal handling, no wakeup fd, stdin and stdout on /dev/null."""
+    """After a fork from the server: Python's own signal handling back (the server's SIGCHLD handler out), no
+    wakeup fd, stdin and stdout on /dev/null."""
     signal.set_wakeup_fd(-1)
-    for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
-        signal.signal(sig, signal.SIG_DFL if sig != signal.SIGINT else signal.default_int_handler)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)
     os.dup2(null, 1)

@@ -159,7 +159,7 @@ def test_closing_the_pool_discards_the_kernels_still_waiting():
 # --- a warm kernel looks like a fresh one ----------------------------------------------------------------------
 
 FACTS = r"""
-import json, os, sys
+import json, os, signal, sys
 _ip = get_ipython()
 _root = os.path.dirname(os.getcwd())
 def _norm(text):
@@ -174,6 +174,7 @@ _facts = {
     "tmp": sorted(os.listdir("/tmp")),
     "env": {k: _norm(v) for k, v in os.environ.items() if k != "TOKEN"},
     "callbacks": {k: len(v) for k, v in _ip.events.callbacks.items()},
+    "signals": {n: str(signal.getsignal(getattr(signal, n))) for n in ("SIGINT", "SIGPIPE", "SIGTERM", "SIGCHLD")},
 }
 if "matplotlib" in sys.modules:
     import matplotlib, matplotlib.font_manager as _fm
