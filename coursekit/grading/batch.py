@@ -403,12 +403,12 @@ async def _grade_all(
     for sub in todo:
         queue.put_nowait(sub)
     workers = max(1, min(options.jobs, len(todo)))
+    prep = prep or BatchPrep()
     server = None
     if options.warm and box is not None and box.sandboxed:
-        with profile.timed("fork server"):
+        with profile.timed("fork server"):  # None when it cannot run here: kernels are then started one by one
             server, _why = await start_server(
-                base, assignment.files, box, KERNEL_ENV_EXTRA, (prep or BatchPrep()).imports,
-                (prep or BatchPrep()).home_seed,
+                base, assignment.files, box, KERNEL_ENV_EXTRA, prep.imports, prep.home_seed
             )
     pool = WarmPool(
         lambda: _new_kernel(assignment, options, base, box, prep, profile, server),

@@ -22,15 +22,28 @@ import json
 import secrets
 import shutil
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jupyter_client import AsyncKernelClient
 from jupyter_client.connect import write_connection_file
 
 from coursekit.execute import KERNEL_ENV
-from coursekit.grading.kernel import STARTUP_TIMEOUT, TOKEN_VARIABLE, Limits, kernel_argv
-from coursekit.grading.sandbox import HOME, SANDBOX_UID, BwrapSpec, bwrap_argv, sandbox_env
+from coursekit.grading.kernel import KERNEL_FLAGS, STARTUP_TIMEOUT, TOKEN_VARIABLE, Limits
+from coursekit.grading.sandbox import (
+    HOME,
+    SANDBOX_UID,
+    BwrapSpec,
+    Containment,
+    bwrap_argv,
+    sandbox_env,
+    sandbox_folder,
+)
+
+if TYPE_CHECKING:
+    from coursekit.grading.pool import Imports
 
 PROGRAM = Path(__file__).with_name("forkserver_program.py")
 SERVER_CAPS = ("CAP_SYS_ADMIN", "CAP_SETPCAP", "CAP_SETFCAP")  # namespaces, mounts, dropping caps, uid map
@@ -42,12 +55,12 @@ class ForkServerError(RuntimeError):
     """The server could not start or stopped answering; the message says what it said."""
 
 
-def encode_imports(imports) -> str:
+def encode_imports(imports: Imports) -> str:
     """The assignment's imports as the program reads them: 'module:name,name;module:'."""
     return ";".join(f"{module}:{','.join(names)}" for module, names in imports)
 
 
-def server_argv(spec: BwrapSpec, imports, seed: Path | None, bwrap: str = "bwrap") -> list[str]:
+def server_argv(spec: BwrapSpec, imports: Imports, seed: Path | None, bwrap: str = "bwrap") -> list[str]:
     """The bwrap command line of the server: the kernels' sandbox, but uid 0 of its user namespace with the two
     capabilities it needs, the batch's folder writable (the kernels hide it) and no --disable-userns (each kernel
     gets its own user namespace, in which it cannot make another)."""
@@ -58,7 +71,8 @@ def server_argv(spec: BwrapSpec, imports, seed: Path | None, bwrap: str = "bwrap
 
 @dataclass
 class _Pending:
-    started: asyncio.Future
+    """One kernel's news from the server: its set-up done (or failed), and its end."""
+
     up: asyncio.Future
     exited: asyncio.Event
 
@@ -116,9 +130,7 @@ class ForkServer:
             pending = self.kernels.get(message.get("id", ""))
             if pending is None:
                 continue
-            if "started" in message and not pending.started.done():
-                pending.started.set_result(message["started"])
-            elif "up" in message and not pending.up.done():
+            if "up" in message and not pending.up.done():
                 pending.up.set_result(True)
             elif "error" in message and not pending.up.done():
                 pending.up.set_exception(ForkServerError(message["error"]))
@@ -144,7 +156,7 @@ class ForkServer:
     async def spawn(self, request: dict, timeout: float = STARTUP_TIMEOUT) -> _Pending:
         """Fork a kernel for `request` (see forkserver_program.py) and wait until its set-up is done."""
         loop = asyncio.get_running_loop()
-        pending = _Pending(loop.create_future(), loop.create_future(), asyncio.Event())
+        pending = _Pending(loop.create_future(), asyncio.Event())
         self.kernels[request["id"]] = pending
         self._send(request)
         try:
@@ -217,7 +229,6 @@ class ForkedKernel:
         token = secrets.token_hex(16)
         env = sandbox_env({**KERNEL_ENV, **self.extra_env, TOKEN_VARIABLE: token})
         env["PWD"] = str(self.spec.work)  # as bwrap's --chdir sets it
-        argv = kernel_argv(self.limits)[3 + 4 :]  # after python -c LAUNCHER and its four values
         return {
             "id": self.ident,
             "run": str(self.spec.run),
@@ -236,7 +247,7 @@ class ForkedKernel:
             "memory": self.limits.memory,
             "file_size": self.limits.file_size,
             "env": env,
-            "argv": [a.replace("{connection_file}", str(self.spec.run / "kernel.json")) for a in argv],
+            "argv": [a.replace("{connection_file}", str(self.spec.run / "kernel.json")) for a in KERNEL_FLAGS],
         }
 
     async def start(self) -> None:
@@ -284,7 +295,7 @@ class ForkedKernel:
             await self.server.wait_exited(self.ident)
 
 
-def shared_inputs(base: Path, files) -> Path:
+def shared_inputs(base: Path, files: Iterable[tuple[Path, str]]) -> Path:
     """One read-only copy of the assignment's files for every forked kernel (each copies it into its folder)."""
     inputs = base / "inputs"
     inputs.mkdir(exist_ok=True)
@@ -295,14 +306,19 @@ def shared_inputs(base: Path, files) -> Path:
 
 
 async def start_server(
-    base: Path, files, box, env: dict[str, str], imports, home_seed: Path | None
+    base: Path,
+    files: Iterable[tuple[Path, str]],
+    box: Containment,
+    env: dict[str, str],
+    imports: Imports,
+    home_seed: Path | None,
 ) -> tuple[ForkServer | None, str]:
     """A started fork server for a batch graded in bubblewrap sandboxes under `base`; (None, why) when it cannot
     run here (the batch then starts each kernel in its own sandbox)."""
     if not box.sandboxed:
         return None, "unsandboxed"
     env = dict(env)
-    server_folder = base / "server"  # its working folder
+    server_folder = base / "server"  # the spec's writable `run` folder (the server writes nothing there)
     server_folder.mkdir(exist_ok=True)
     extra: tuple[tuple[Path, Path], ...] = ()
     if box.data_dir is not None:
@@ -330,7 +346,7 @@ async def start_server(
     return server, ""
 
 
-async def probe_kernel(server: ForkServer, base: Path, box, env: dict[str, str]) -> None:
+async def probe_kernel(server: ForkServer, base: Path, box: Containment, env: dict[str, str]) -> None:
     """Make one kernel's namespaces, folders, user and limits, without starting ipykernel: raises ForkServerError
     saying which step failed, so that a machine where a step cannot work falls back before any submission."""
     root, kernel = forked_kernel(server, base, box, env, Limits(), None)
@@ -344,11 +360,10 @@ async def probe_kernel(server: ForkServer, base: Path, box, env: dict[str, str])
         shutil.rmtree(root, ignore_errors=True)
 
 
-def forked_kernel(server: ForkServer, base: Path, box, env: dict[str, str], limits: Limits,
-                  home_seed: Path | None) -> tuple[Path, ForkedKernel]:
+def forked_kernel(
+    server: ForkServer, base: Path, box: Containment, env: dict[str, str], limits: Limits, home_seed: Path | None
+) -> tuple[Path, ForkedKernel]:
     """A (not yet started) kernel of `server` in a fresh folder under `base`: (its folder, the kernel)."""
-    from coursekit.grading.sandbox import sandbox_folder
-
     root, spec, kernel_env = sandbox_folder(base, (), box, env)
     spec = replace(spec, inputs=base / "inputs", home_seed=home_seed)
     data = (base / "data", root / "data") if box.data_dir is not None else None

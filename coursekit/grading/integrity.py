@@ -23,7 +23,6 @@ import random
 import secrets
 import time
 from pathlib import Path
-from queue import Empty
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -299,23 +298,9 @@ class Guard:
 
     async def _expression(self, kernel: SandboxKernel, expression: str) -> dict | None:
         """The reply to `expression` evaluated between cells (no transformer sees it); None if no answer."""
-        msg_id = kernel.kc.execute(
-            "", silent=True, store_history=False, allow_stdin=False, user_expressions={"r": expression}
-        )
-        deadline = time.monotonic() + REPLY_TIMEOUT
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                msg = await kernel.kc.get_shell_msg(timeout=min(1.0, left))
-            except Empty:
-                if not await kernel.is_alive():
-                    return None
-                continue
-            if msg["parent_header"].get("msg_id") == msg_id:
-                content = msg["content"]
-                value = content.get("user_expressions", {}).get("r")
-                return value if value else {"status": "error", "ename": content.get("ename") or "no answer"}
-        await kernel.interrupt()
-        return None
+        from coursekit.grading.run import evaluate
+
+        return await evaluate(kernel, expression, REPLY_TIMEOUT)
 
     async def _check(self, kernel: SandboxKernel, label: str) -> None:
         value = await self._expression(kernel, f"__import__({self.name!r}).check()")

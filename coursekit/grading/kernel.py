@@ -65,6 +65,17 @@ class Limits:
     output_bytes: int = 100_000
 
 
+# ipykernel's arguments for every grading kernel, started (kernel_argv) or forked (forkserver.py).
+KERNEL_FLAGS = (
+    "-f",
+    "{connection_file}",
+    "--HistoryManager.enabled=False",
+    # Plain tracebacks: scores and feedback use only an error's name and message, and IPython's default
+    # (Context) formatting costs about 7 ms more per failing cell, canaries included (make bench).
+    "--InteractiveShell.xmode=Plain",
+)
+
+
 def kernel_argv(limits: Limits, inputs: Path | None = None, home_seed: Path | None = None) -> list[str]:
     """python3 through the resource-limiting launcher; `inputs`: a folder copied into the working folder first;
     `home_seed`: a folder whose entries are copied into HOME first (a prebuilt font cache, pool.py)."""
@@ -76,12 +87,7 @@ def kernel_argv(limits: Limits, inputs: Path | None = None, home_seed: Path | No
         str(limits.file_size),
         str(inputs or ""),
         str(home_seed or ""),
-        "-f",
-        "{connection_file}",
-        "--HistoryManager.enabled=False",
-        # Plain tracebacks: scores and feedback use only an error's name and message, and IPython's default
-        # (Context) formatting costs about 7 ms more per failing cell, canaries included (make bench).
-        "--InteractiveShell.xmode=Plain",
+        *KERNEL_FLAGS,
     ]
 
 

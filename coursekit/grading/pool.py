@@ -115,32 +115,18 @@ def preimport_expression(imports: Imports) -> str:
 
 async def preimport(kernel: SandboxKernel, imports: Imports, timeout: float = PREIMPORT_TIMEOUT) -> dict:
     """Import `imports` in `kernel` silently (see the module's docstring); the kernel's answer, or
-    {"failed": ["no answer"]} when it gave none in time (the kernel is then interrupted)."""
-    from queue import Empty
+    {"failed": ["no answer"]} when it gave none in time (the kernel is then interrupted) or died."""
+    from coursekit.grading.run import evaluate
 
     if not imports:
         return {"failed": [], "seconds": 0.0}
-    msg_id = kernel.kc.execute(
-        "", silent=True, store_history=False, allow_stdin=False,
-        user_expressions={"r": preimport_expression(imports)},
-    )
-    deadline = time.monotonic() + timeout
-    while (left := deadline - time.monotonic()) > 0:
-        try:
-            msg = await kernel.kc.get_shell_msg(timeout=min(1.0, left))
-        except Empty:
-            if not await kernel.is_alive():
-                break
-            continue
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        value = msg["content"].get("user_expressions", {}).get("r", {})
-        try:
-            return json.loads(ast.literal_eval(value["data"]["text/plain"]))
-        except (KeyError, ValueError, SyntaxError, TypeError):
-            return {"failed": [f"no answer ({value.get('ename', 'unreadable')})"]}
-    await kernel.interrupt()
-    return {"failed": ["no answer"]}
+    value = await evaluate(kernel, preimport_expression(imports), timeout)
+    if value is None:
+        return {"failed": ["no answer"]}
+    try:
+        return json.loads(ast.literal_eval(value["data"]["text/plain"]))
+    except (KeyError, ValueError, SyntaxError, TypeError):
+        return {"failed": [f"no answer ({value.get('ename', 'unreadable')})"]}
 
 
 async def settle(kernel: SandboxKernel, timeout: float = 10.0) -> None:

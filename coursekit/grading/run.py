@@ -175,6 +175,30 @@ async def _drain_shell(kernel: SandboxKernel) -> None:
             return
 
 
+async def evaluate(kernel: SandboxKernel, expression: str, timeout: float) -> dict | None:
+    """Evaluate `expression` in the kernel between cells, as the user expression of a silent request (no input or
+    AST transformer sees it, nothing is stored, no name is bound). The reply's value ({"status", "data"} or an
+    error), or {"status": "error", "ename": ...} when the reply carries none; None when the kernel died, or gave
+    no reply within `timeout` seconds (it is then interrupted)."""
+    msg_id = kernel.kc.execute(
+        "", silent=True, store_history=False, allow_stdin=False, user_expressions={"r": expression}
+    )
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            msg = await kernel.kc.get_shell_msg(timeout=min(1.0, left))
+        except Empty:
+            if not await kernel.is_alive():
+                return None
+            continue
+        if msg["parent_header"].get("msg_id") == msg_id:
+            content = msg["content"]
+            value = content.get("user_expressions", {}).get("r")
+            return value if value else {"status": "error", "ename": content.get("ename") or "no answer"}
+    await kernel.interrupt()
+    return None
+
+
 async def run_silently(kernel: SandboxKernel, code: str, timeout: float = 10.0) -> str:
     """Run instructor code that stores no output (e.g. restoring the working folder); 'idle' when done."""
     msg_id = kernel.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
