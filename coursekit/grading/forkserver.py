@@ -1,5 +1,5 @@
 """Sandboxed kernels forked from one server per batch: each kernel starts with ipykernel and the assignment's modules
-already imported, in a few tens of milliseconds instead of a second or two of a fresh Python.
+already imported, in a fraction of a second instead of the second or two of a fresh Python.
 
 The server (forkserver_program.py, run inside one bubblewrap sandbox like the kernels' but allowed to make
 namespaces and mounts) imports ipykernel and the assignment's modules once. For each kernel it forks a process
