@@ -10,7 +10,9 @@ from appraisal.paths import data_path
 
 __all__ = ["CITATION_PATTERN", "SOURCE_COLUMNS", "cited_ids", "load_sources", "reference_list", "references"]
 
-SOURCE_COLUMNS = ["id", "authors", "year", "title", "journal", "doi", "pmid", "url", "supports", "confidence"]
+SOURCE_COLUMNS = [
+    "id", "authors", "year", "title", "journal", "doi", "pmid", "url", "supports", "confidence", "authors_conclusion",
+]
 
 #: A citation in prose: ``[S12]``, ``[S3, S12]`` or ``[S3; S12]``.
 CITATION_PATTERN = re.compile(r"\[(S\d+(?:\s*[,;]\s*S\d+)*)\]")
