@@ -5,7 +5,8 @@ form, with hints for the usual wrong answers. In a notebook::
 
     from appraisal.selfcheck import SelfCheck
     check = SelfCheck("00")
-    check("00.a", n_sentences)      # prints "right" or what kind of wrong, with a hint
+    check("00.a", n_sentences)      # prints "right", or what kind of wrong with a hint
+    check("00.b", None)             # unanswered: says what to pass, and never gives the hint
     check.progress()                # prints which checks passed so far
 
 Authors add a check in ``appraisal/selfcheck_answers.py`` (its answer computed, never typed) and run
@@ -29,6 +30,10 @@ __all__ = ["KINDS", "SelfCheck", "add_check", "normalise"]
 #: How an answer is compared: a number rounded to ``digits`` decimals, a short text (case and spacing
 #: ignored), one option of a multiple choice, or a set of items (order and repeats ignored).
 KINDS = ("number", "text", "choice", "set")
+
+#: What to put in place of ``None``, by kind (shown for an unanswered check instead of any hint).
+_EXPECTED = {"number": "a number", "text": "a short text (a string)", "choice": "one of the options (a string)",
+             "set": "a list or set of items"}
 
 
 def normalise(answer: object, kind: str, digits: int = 0) -> str:
@@ -87,10 +92,18 @@ class SelfCheck:
         return list(self._specs)
 
     def verdict(self, question: str, answer: object) -> tuple[bool, str]:
-        """Whether ``answer`` is right, and the message to show (never containing the answer)."""
+        """Whether ``answer`` is right, and the message to show (never containing the answer).
+
+        ``None`` (the placeholder a shipped notebook holds) is unanswered: the message says what to pass and
+        gives no hint, so a student sees the question before any help. A wrong answer gets the hint for that
+        mistake when there is one, else the check's general hint.
+        """
         if question not in self._specs:
             raise KeyError(f"No self-check {question!r} here; the checks are: {', '.join(self._specs)}")
         spec = self._specs[question]
+        if answer is None:
+            return False, (f"Not answered yet: replace None with {_EXPECTED[spec.kind]}, "
+                           "then run this cell again.")
         try:
             canonical = normalise(answer, spec.kind, spec.digits)
         except TypeError as exc:
@@ -103,8 +116,12 @@ class SelfCheck:
         return False, f"Not yet. Hint: {spec.hint}"
 
     def __call__(self, question: str, answer: object) -> None:
-        """Check an answer and print the verdict and the progress so far."""
+        """Check an answer and print the verdict and the progress so far (``None`` counts as not tried)."""
         right, message = self.verdict(question, answer)
+        if answer is None:
+            print(f"· {question}: {message}")
+            print(self.progress_line())
+            return
         self._passed[question] = self._passed.get(question, False) or right
         mark = "✓" if right else "✗"
         print(f"{mark} {question}: {message}")

@@ -38,6 +38,44 @@ def test_other_wrong_answers_get_the_general_hint(checks):
     assert not checks.verdict("99.c", ["S23"])[0]
 
 
+def test_unanswered_check_shows_no_hint(checks):
+    # A shipped notebook passes None: the student sees the question only, never a hint before trying.
+    for question, hint in [("99.a", "Count rows"), ("99.b", "Divide"), ("99.c", "Two ids"), ("99.d", "the verb")]:
+        right, message = checks.verdict(question, None)
+        assert not right and hint not in message and "Hint" not in message
+        assert "replace None with" in message
+    assert "a number" in checks.verdict("99.a", None)[1]
+    assert "a list or set" in checks.verdict("99.c", None)[1]
+
+
+def test_hint_appears_only_after_a_wrong_answer(checks, capsys):
+    checks("99.a", None)
+    out = capsys.readouterr().out
+    assert "Count rows" not in out and "headings included" not in out
+    assert out.startswith("· 99.a: Not answered yet")
+    assert checks.progress_line().startswith("Self-checks passed: 0 of 4  (99.a ·")  # not tried yet
+    checks("99.a", 55)  # a usual wrong answer: its own hint, not the general one
+    out = capsys.readouterr().out
+    assert "headings included" in out and "Count rows" not in out
+    checks("99.a", 36)  # another wrong answer: the general hint
+    assert "Count rows" in capsys.readouterr().out
+    checks("99.a", None)  # running the placeholder again keeps the earlier attempt
+    assert "99.a ✗" in checks.progress_line()
+
+
+def test_shipped_hints_stay_hidden_until_a_wrong_answer():
+    # Every real self-check (01.c, 02.d, 02.f, 03.e, 04.b used to show their hint for None).
+    from appraisal.paths import data_dir
+
+    for path in sorted((data_dir() / "selfchecks").glob("*.json")):
+        specs = json.loads(path.read_text(encoding="utf-8"))
+        check = SelfCheck(path.stem)
+        for question, spec in specs.items():
+            right, message = check.verdict(question, None)
+            assert not right and spec["hint"] not in message, question
+            assert not any(hint in message for hint in spec["wrong"].values()), question
+
+
 def test_wrong_type_says_what_was_expected(checks):
     right, message = checks.verdict("99.a", "37 sentences")
     assert not right and "expected a number, got str" in message
@@ -85,3 +123,19 @@ def test_normalise_numbers():
         normalise(float("nan"), "number")
     with pytest.raises(TypeError):
         normalise(True, "number")
+
+
+def test_stored_lesson_outputs_show_no_hint():
+    # The shipped lessons' stored outputs (all checks at None) must not give any hint away.
+    from appraisal.paths import data_dir
+
+    root = data_dir().parent / "notebooks"
+    for path in sorted((data_dir() / "selfchecks").glob("*.json")):
+        specs = json.loads(path.read_text(encoding="utf-8"))
+        hints = [spec["hint"] for spec in specs.values()]
+        hints += [hint for spec in specs.values() for hint in spec["wrong"].values()]
+        for notebook in root.glob(f"{path.stem}-*.ipynb"):
+            cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+            text = "\n".join("".join(out.get("text", "")) for cell in cells for out in cell.get("outputs", []))
+            shown = [hint for hint in hints if hint in text]
+            assert not shown, f"{notebook.name} shows a self-check hint before any answer: {shown[0][:60]}"
