@@ -41,7 +41,8 @@ def missing_parts(row: pd.Series | dict) -> list[str]:
 
     - ``authors`` (people or an organisation),
     - ``year`` (four digits),
-    - ``title``: the real title, not a ``[descriptive label]`` in square brackets,
+    - ``title``: the real title; a ``[descriptive label]`` in square brackets counts only when a DOI or PMID
+      pins the publication down,
     - ``venue``: the ``journal`` column (journal, publisher, site or organisation),
     - ``link``: a DOI, a PMID, or an address that is not a document-sharing copy or secondary indexer
       (:data:`UNSTABLE_HOSTS`).
@@ -59,13 +60,14 @@ def missing_parts(row: pd.Series | dict) -> list[str]:
     if not re.fullmatch(r"\d{4}", known("year").removesuffix(".0")):
         missing.append("year")
     title = known("title")
-    if not title or (title.startswith("[") and title.endswith("]")):
+    identified = bool(known("doi") or known("pmid"))
+    if not title or (title.startswith("[") and title.endswith("]") and not identified):
         missing.append("title")
     if not known("journal"):
         missing.append("venue")
     url = _text(row.get("url"))
     stable_url = bool(re.match(r"https?://", url)) and not any(host in url.lower() for host in UNSTABLE_HOSTS)
-    if not (known("doi") or known("pmid") or stable_url):
+    if not (identified or stable_url):
         missing.append("link")
     return missing
 

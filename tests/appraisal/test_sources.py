@@ -31,7 +31,8 @@ def test_a_pmid_or_a_publisher_address_is_a_link(locator):
     ({"authors": "(authors not shown)"}, ["authors"]),
     ({"year": ""}, ["year"]),
     ({"year": "c. 2016"}, ["year"]),
-    ({"title": "[Systematic review of chronic pain prevalence]"}, ["title"]),
+    ({"title": "[Systematic review of chronic pain prevalence]", "doi": "", "url": "https://example.org/a"},
+     ["title"]),
     ({"journal": ""}, ["venue"]),
     ({"journal": "LWW journal (journal name not shown)"}, ["venue"]),
     ({"doi": ""}, ["link"]),
@@ -62,3 +63,10 @@ def test_the_reason_names_what_is_missing_in_words():
 def test_a_low_confidence_row_is_unverified_even_when_complete():
     assert unverified_reason(_row(confidence="low")) == "low confidence"
     assert unverified_reason(_row(confidence="low", doi="")) == "low confidence; no DOI/PMID/stable link recorded"
+
+
+def test_a_descriptive_label_counts_as_a_title_only_beside_a_doi_or_pmid():
+    label = "[Systematic review of chronic pain prevalence]"
+    assert is_complete(_row(title=label))
+    assert is_complete(_row(title=label, doi="", pmid="8121702"))
+    assert missing_parts(_row(title=label, doi="", url="https://www.nice.org.uk/guidance/ta59")) == ["title"]
