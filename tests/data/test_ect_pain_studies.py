@@ -9,7 +9,8 @@ from appraisal.evidence import DESIGNS, DOWN_FACTORS, GRADE_LEVELS, UP_FACTORS, 
 
 DATA = Path(__file__).parents[2] / "data"
 COLUMNS = ["study_id", "source_id", "short_name", "year", "design", "n", "condition", "comparison",
-           "direction_of_result", "pain_outcome_measured", "ocebm_level", "doi", "pmid", "confidence", "notes"]
+           "direction_of_result", "pain_outcome_measured", "ocebm_level", "doi", "pmid", "confidence", "notes",
+           "authors_conclusion"]
 NO_LEVEL = {"narrative_review", "not_read"}
 
 
@@ -47,6 +48,28 @@ def test_numbers_are_whole_and_plausible(studies):
         given = studies.loc[studies[column] != "", column]
         assert given.str.fullmatch(r"\d+").all(), column
         assert given.astype(int).between(low, high).all(), column
+
+
+def test_n_counts_the_people_analysed(studies):
+    # The dictionary defines n as the people analysed: where a note gives "N analysed", n must be N.
+    for row in studies.itertuples():
+        analysed = pd.Series([row.notes]).str.extract(r"(\d+) analysed").iloc[0, 0]
+        if isinstance(analysed, str):
+            assert row.n == analysed, row.study_id
+    by_id = studies.set_index("study_id")
+    assert by_id.loc["E14", "n"] == "82"    # Lin 2022: 97 randomised, 82 analysed (PubMed 35220359)
+    assert by_id.loc["E12", "n"] == "10"    # Japanese chart review: 11 patients, 10 analysed
+    assert by_id.loc["E03", "n"] == "50"    # Wasan 2004: 25 ECT patients and 25 matched controls
+
+
+def test_each_study_says_what_its_authors_concluded(studies):
+    for row in studies.itertuples():
+        assert len(row.authors_conclusion) > 30, row.study_id
+        assert row.authors_conclusion.endswith(f"[{row.source_id}]."), row.study_id
+    low = studies[studies["confidence"] == "low"]
+    assert low["authors_conclusion"].str.match(r"(Open question|Not read)").all()
+    wasan = studies[studies["source_id"] == "S26"].iloc[0]["authors_conclusion"]
+    assert "independently of its effect on depression" in wasan
 
 
 def test_levels_follow_the_design(studies):
