@@ -1,5 +1,6 @@
 """data/claims.csv: the spine of the kit, one row per substantive claim of the article."""
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -9,7 +10,9 @@ from appraisal.text import load_article
 
 CLAIMS = Path(__file__).parents[2] / "data" / "claims.csv"
 COLUMNS = ["claim_id", "sentence_id", "quote", "claim_type", "claim_strength", "cited_source_as_written",
-           "source_found", "verdict", "evidence_source_ids", "verdict_reason"]
+           "source_found", "verdict", "evidence_source_ids", "verdict_reason", "strongest_for"]
+VERDICTS = {"supported", "partly true", "misleading", "unsupported", "contradicted", "cannot locate source"}
+NONE_FOUND = "none found in the kit's sources"
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +30,7 @@ def test_category_values(claims):
     assert set(claims["claim_type"]) <= {"efficacy", "safety", "mechanism", "scope", "source"}
     assert set(claims["claim_strength"]) <= {"none", "correlational", "conditional_causal", "direct_causal"}
     assert set(claims["source_found"]) <= {"yes", "no", "partly", "none cited"}
-    assert set(claims["verdict"]) <= {"supported", "partly true", "unsupported", "contradicted", "cannot locate source"}
+    assert set(claims["verdict"]) <= VERDICTS
 
 
 def test_quotes_are_exact_and_join_the_sentence_table(claims):
@@ -58,3 +61,29 @@ def test_the_two_journal_only_citations_cannot_be_located(claims):
     journal_only = claims[claims["cited_source_as_written"].str.contains("published in")]
     assert sorted(journal_only["sentence_id"]) == [22, 23]
     assert (journal_only["verdict"] == "cannot locate source").all()
+
+
+def test_every_verdict_shows_the_strongest_case_for_the_claim(claims):
+    # Balance (issue 18): beside the case against, the strongest evidence FOR the claim, cited, or a plain
+    # "none found in the kit's sources" (what we found, not what exists).
+    from appraisal.sources import load_sources
+
+    registry = set(load_sources().index)
+    for row in claims.itertuples():
+        text = row.strongest_for.strip()
+        cited = set(re.findall(r"S\d+", " ".join(re.findall(r"\[(S\d+(?:,\s*S\d+)*)\]", text))))
+        assert cited or text.startswith(NONE_FOUND), f"{row.claim_id}: strongest_for cites no source"
+        assert cited <= registry, f"{row.claim_id}: strongest_for cites ids not in sources.csv: {cited - registry}"
+
+
+def test_the_verdicts_are_no_stronger_than_their_weakest_link(claims):
+    # "No such review exists" states an absence as fact; the kit says what its search found.
+    absolute = re.compile(r"\b(?:no such \w+ (?:exists|was found)|nothing links|cannot both be true|contradicts the "
+                          r"article's own)\b", re.IGNORECASE)
+    wrong = [row.claim_id for row in claims.itertuples() if absolute.search(row.verdict_reason)]
+    assert not wrong, f"verdict reasons worded stronger than the evidence: {wrong}"
+
+
+def test_the_journal_only_citations_are_treated_alike(claims):
+    # C01 and C02 both name a journal only, and for both a related real paper exists that does not say this.
+    assert claims.set_index("claim_id").loc[["C01", "C02"], "source_found"].tolist() == ["partly", "partly"]

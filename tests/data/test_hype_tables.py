@@ -1,6 +1,7 @@
 """Module 1 tables: data/contradictions.csv, data/hnr_scorecard.csv, data/article_calibrated.txt (+ .json)."""
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -36,11 +37,29 @@ def contradictions() -> pd.DataFrame:
 
 def test_contradictions_columns_and_ids(contradictions):
     assert list(contradictions.columns) == [
-        "pair_id", "sentence_id_a", "quote_a", "sentence_id_b", "quote_b", "kind", "explanation", "source_ids"
+        "pair_id", "sentence_id_a", "quote_a", "sentence_id_b", "quote_b", "kind", "explanation", "source_ids",
+        "relation", "strongest_for",
     ]
     assert contradictions["pair_id"].is_unique
     assert contradictions["pair_id"].str.fullmatch(r"P\d{2}").all()
     assert set(contradictions["kind"]) == {"within_text", "text_vs_evidence"}
+    assert set(contradictions["relation"]) <= {"contradiction", "tension"}
+
+
+def test_a_tension_is_not_called_a_contradiction(contradictions):
+    # Relief through one path could be temporary and through another lasting: P01 and P02 are tensions.
+    relation = contradictions.set_index("pair_id")["relation"]
+    assert relation["P01"] == relation["P02"] == "tension"
+    tensions = contradictions[contradictions["relation"] == "tension"]
+    assert not tensions["explanation"].str.contains(r"cannot both|cannot be both|one has to go", case=False).any()
+
+
+def test_every_pair_shows_the_strongest_case_for_the_text(contradictions, registry_ids):
+    for row in contradictions.itertuples():
+        cited = {i for group in re.findall(r"\[(S\d+(?:,\s*S\d+)*)\]", row.strongest_for)
+                 for i in re.findall(r"S\d+", group)}
+        assert cited or row.strongest_for.startswith(("none found in the kit's sources", "As for P")), row.pair_id
+        assert cited <= registry_ids, row.pair_id
 
 
 def test_quotes_are_exact(contradictions, sentences):
