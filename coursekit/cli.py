@@ -161,11 +161,12 @@ def _chosen_submissions(
 def cmd_grade(args: argparse.Namespace) -> int:
     """Grade submissions: grades.csv, grades-long.csv, LMS exports, feedback/, report.html and a gradebook."""
     from coursekit.grading.assignment import load_assignment
-    from coursekit.grading.batch import Deadline, GradingInterrupted, grade_batch, print_summary
+    from coursekit.grading.batch import GradingInterrupted, grade_batch, print_summary
+    from coursekit.grading.deadlines import CANNOT_JUDGE, Deadline, LatePolicy, parse_due, read_extensions
     from coursekit.grading.gradebook import Gradebook, claim_folder
     from coursekit.grading.lms import ExportSettings
     from coursekit.grading.manual import read_manual_scores
-    from coursekit.grading.roster import LatePolicy, parse_due, read_roster
+    from coursekit.grading.roster import read_roster
 
     assignment = load_assignment(args.assignment, Path(args.root))
     out = Path(args.out)
@@ -178,7 +179,14 @@ def cmd_grade(args: argparse.Namespace) -> int:
         raise CoursekitError("--late penalty needs --late-penalty PERCENT (taken off per day late)")
     if late == "penalty" and due is None and not (roster and any(s.due for s in roster.students)):
         raise CoursekitError("--late penalty needs --due (or a due column in the roster)")
-    deadline = Deadline(due, LatePolicy(late, args.late_penalty or 0.0, args.late_floor), roster)
+    extensions = (
+        read_extensions(Path(args.extensions), {s.id for s in roster.students} if roster else None)
+        if args.extensions
+        else None
+    )
+    deadline = Deadline(
+        due, LatePolicy(late, args.late_penalty or 0.0, args.late_floor), roster, assignment.id, extensions
+    )
     claim_folder(out, assignment.id)
     chosen = _chosen_submissions(args, assignment, roster)
     manual = None
@@ -203,6 +211,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print(f"coursekit grade: {exc}", file=sys.stderr)
         return 130
     print_summary(outcome, assignment, out)
+    undecided = [r.student for r in outcome.results if r.late_note.startswith(CANNOT_JUDGE)]
+    if undecided:
+        print(
+            f"coursekit grade: lateness {CANNOT_JUDGE} for {_plural(len(undecided), 'student')} "
+            f"({', '.join(undecided[:5])}{', ...' if len(undecided) > 5 else ''}): not penalised; "
+            "see late_note in grades.csv"
+        )
     if args.profile:
         print(outcome.profile.table())
     _write_not_graded(out, chosen)
@@ -340,6 +355,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the class list: Canvas's or Moodle's grade export, or student,name,email",
     )
     p.add_argument("--due", metavar="DATETIME", help="due date, ISO 8601 (UTC unless an offset is given)")
+    p.add_argument(
+        "--extensions",
+        metavar="CSV",
+        help="per-assignment extensions: columns student, assignment, and days and/or due (see INSTRUCTORS.md)",
+    )
     p.add_argument(
         "--late",
         choices=("none", "flag", "penalty"),

@@ -22,11 +22,11 @@ import threading
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
-from datetime import datetime
 from pathlib import Path
 
 from coursekit.cells import CellKind, cell_kind, grade_id
 from coursekit.grading.assignment import Assignment
+from coursekit.grading.deadlines import Deadline
 from coursekit.grading.forkserver import (
     ForkedKernel,
     ForkServer,
@@ -43,7 +43,6 @@ from coursekit.grading.pool import BatchPrep, WarmPool, pool_ahead, preimport, p
 from coursekit.grading.prepare import SubmissionProblem, check_assignment, read_submission, restore
 from coursekit.grading.profile import Profile
 from coursekit.grading.report import Progress, summary, write_reports
-from coursekit.grading.roster import LatePolicy, Roster, days_late
 from coursekit.grading.run import ERROR, TIMEOUT, run_notebook, sandbox_chdir
 from coursekit.grading.sandbox import AUTO, Containment, SandboxChoice, containment, sandbox_folder
 from coursekit.grading.score import QuestionResult, Result, score_test, score_written
@@ -444,31 +443,6 @@ async def _discard(slot: asyncio.Task) -> None:
         root, kernel = await slot
         await kernel.stop()
         _rmtree(root)
-
-
-@dataclass(frozen=True)
-class Deadline:
-    """The due date, the late policy and the roster (for each student's own date or extension)."""
-
-    due: datetime | None
-    policy: LatePolicy = field(default_factory=LatePolicy)
-    roster: Roster | None = None
-
-    def lateness(self, sub: Submission) -> tuple[float, str]:
-        """(days late, how it is known) of a submission, with the student's own date or extension."""
-        student = self.roster.by_id().get(sub.student) if self.roster else None
-        return days_late(sub, self.due, student)
-
-    def apply(self, result: Result, sub: Submission | None, stored: tuple[float, str] | None = None) -> Result:
-        """`result` with its lateness (from this run's file, else as stored in the gradebook) and the penalty."""
-        if self.policy.kind == "none":
-            return replace(result, late_days=0.0, late_note="", penalty=0.0)
-        days, note = self.lateness(sub) if sub is not None else (stored or (0.0, ""))
-        result = replace(result, late_days=days, late_note=note)
-        if result.status in (Status.NOT_A_NOTEBOOK, Status.WRONG_ASSIGNMENT):
-            return replace(result, penalty=0.0)
-        penalty = round(result.total * (1 - self.policy.multiplier(result.late_days)), 2)
-        return replace(result, penalty=penalty)
 
 
 @dataclass

@@ -49,10 +49,14 @@ def _num(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def grades_rows(results: list[Result], question_ids: list[str]) -> list[list[object]]:
-    """The wide table: one row per submission."""
+def grades_rows(
+    results: list[Result], question_ids: list[str], names: dict[str, str] | None = None
+) -> list[list[object]]:
+    """The wide table: one row per submission, with the student's name from the roster (`names`) when given."""
+    names = names or {}
     header = [
         "student",
+        "name",
         "file",
         *question_ids,
         "autograded",
@@ -61,6 +65,7 @@ def grades_rows(results: list[Result], question_ids: list[str]) -> list[list[obj
         "manual_pending",
         "total",
         "late_days",
+        "late_note",
         "penalty",
         "final",
         "status",
@@ -73,6 +78,7 @@ def grades_rows(results: list[Result], question_ids: list[str]) -> list[list[obj
         rows.append(
             [
                 r.student,
+                names.get(r.student, ""),
                 r.file,
                 *(_num(by_id.get(g)) if g in by_id else "" for g in question_ids),
                 _num(r.auto_score),
@@ -81,6 +87,7 @@ def grades_rows(results: list[Result], question_ids: list[str]) -> list[list[obj
                 _num(r.manual_pending),
                 _num(r.total),
                 _num(r.late_days),
+                r.late_note,
                 _num(r.penalty),
                 _num(r.final),
                 r.status,
@@ -125,7 +132,9 @@ def write_reports(
     """grades.csv, grades-long.csv, the LMS exports, feedback/<student>.html (and the platforms' feedback zips),
     report.html and questions.csv under `out`; returns the platform files written."""
     export = export or ExportSettings()
-    atomic_write(out / GRADES, _csv(grades_rows(results, question_ids)))
+    roster = export.roster
+    names = {s.id: s.name for s in roster.students} if roster is not None else {}
+    atomic_write(out / GRADES, _csv(grades_rows(results, question_ids, names)))
     atomic_write(out / LONG, _csv(long_rows(results, assignment)))
     if points is None:
         points = max((r.max_total for r in results), default=0.0)

@@ -9,22 +9,24 @@ A roster is the platform's own export, recognised by its columns, or a plain CSV
   (its identifier, "Participant 4411", is the number in the "download all submissions" folder names);
 - plain: `student, name, email, ...`.
 
-Any of them may carry an extra column the instructor adds: `extension_days` (days added to the due date) or `due`
-(this student's own due date, ISO 8601).
+Any of them may carry extra columns the instructor adds: `extension_days` (days added to the due date) or `due`
+(this student's own due date, ISO 8601), for every assignment; or `extension_days:<assignment id>` and
+`due:<assignment id>` for one assignment (see `deadlines.py`). Commas or semicolons separate the columns (Canvas
+and Moodle write semicolons under some locale settings); the header line decides.
 """
 
 from __future__ import annotations
 
 import csv
-import math
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from coursekit.errors import CoursekitError
+from coursekit.grading.deadlines import Extensions, parse_days, parse_due, sniff_dialect
 from coursekit.grading.submissions import Submission
 
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -68,6 +70,17 @@ class Roster:
     def by_id(self) -> dict[str, Student]:
         return {s.id: s for s in self.students}
 
+    def extensions(self, assignment: str) -> Extensions:
+        """Own due dates and extensions for one assignment, from the columns `due:<id>`, `extension_days:<id>`."""
+        due, days = {}, {}
+        for s in self.students:
+            where = f"roster: student {s.id}"
+            if (s.row.get(f"due:{assignment}") or "").strip():
+                due[(s.id, assignment)] = parse_due(s.row[f"due:{assignment}"], where)
+            if (s.row.get(f"extension_days:{assignment}") or "").strip():
+                days[(s.id, assignment)] = parse_days(s.row[f"extension_days:{assignment}"], where)
+        return Extensions(due, days)
+
     def match(self, sub: Submission) -> tuple[Student | None, str]:
         """The student a file belongs to, or None and the reason."""
         same_platform = self.kind == "plain" or self.kind.split("-")[0] == sub.platform
@@ -84,33 +97,11 @@ class Roster:
         return None, f"no student of the roster is called {sub.platform_name or sub.student!r}"
 
 
-def _parse_due(text: str, where: str) -> datetime:
-    try:
-        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise CoursekitError(
-            f"{where}: {text!r} is not a date and time (use ISO 8601, e.g. 2026-10-01T23:59)"
-        ) from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-def parse_due(text: str) -> datetime:
-    """A due date from the command line (ISO 8601; UTC unless an offset is given)."""
-    return _parse_due(text, "--due")
-
-
 def _deadline_fields(row: dict[str, str], where: str) -> tuple[datetime | None, float]:
     due = (row.get("due") or "").strip()
     ext = (row.get("extension_days") or row.get("extension") or "").strip()
-    days = 0.0
-    if ext:
-        try:
-            days = float(ext)
-        except ValueError:
-            raise CoursekitError(f"{where}: extension {ext!r} is not a number of days") from None
-        if not math.isfinite(days) or days < 0:
-            raise CoursekitError(f"{where}: extension {ext!r} must be 0 or more days")
-    return (_parse_due(due, where) if due else None), days
+    days = parse_days(ext, where) if ext else 0.0
+    return (parse_due(due, where) if due else None), days
 
 
 def read_roster(path: Path) -> Roster:
@@ -120,7 +111,8 @@ def read_roster(path: Path) -> Roster:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise RosterError(f"cannot read the roster {path} ({exc.__class__.__name__})") from None
-    reader = csv.DictReader(text.splitlines())
+    lines = text.splitlines()
+    reader = csv.DictReader(lines, dialect=sniff_dialect(lines))
     columns = [c.strip() for c in (reader.fieldnames or [])]
     reader.fieldnames = columns
     has = set(columns)
@@ -232,36 +224,3 @@ def resolve(submissions: Iterable[Submission], roster: Roster | None = None) -> 
             result.superseded.append((older, f"an older file of {student}; {subs[-1].path.name} was graded"))
     result.graded.sort(key=lambda s: s.student)
     return result
-
-
-@dataclass(frozen=True)
-class LatePolicy:
-    """`none` ignores deadlines; `flag` marks late work; `penalty` takes `per_day` percent of the score per
-    started day late, never below `floor` percent of it."""
-
-    kind: str = "flag"
-    per_day: float = 0.0
-    floor: float = 0.0
-
-    def multiplier(self, days_late: float) -> float:
-        if self.kind != "penalty" or days_late <= 0:
-            return 1.0
-        return max(self.floor / 100, 1 - self.per_day / 100 * math.ceil(days_late))
-
-
-def days_late(sub: Submission, due: datetime | None, student: Student | None = None) -> tuple[float, str]:
-    """(days late, how it was known) for a submission against the due date (the roster's own date or
-    extension for the student wins). nbgrader's timestamp.txt gives the time; Canvas's LATE mark says the file
-    was late without saying by how much: it counts as one day unless the file's time says more."""
-    if student is not None and student.due is not None:
-        due = student.due
-    if due is None:
-        return 0.0, ""
-    if student is not None and student.extension_days:
-        due = due + timedelta(days=student.extension_days)
-    if sub.submitted_at is not None:
-        late = (sub.submitted_at - due).total_seconds() / 86400
-        return (round(late, 3), "nbgrader's timestamp.txt") if late > 0 else (0.0, "")
-    if sub.late:
-        return 1.0, "marked LATE by Canvas"
-    return 0.0, ""

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from coursekit.errors import CoursekitError
-from coursekit.grading.batch import Deadline
+from coursekit.grading.deadlines import Deadline, LatePolicy, days_late
 from coursekit.grading.lms import ExportSettings, feedback_zips, write_exports
 from coursekit.grading.report import atomic_write, feedback_summary
-from coursekit.grading.roster import LatePolicy, RosterError, days_late, read_roster, resolve
+from coursekit.grading.roster import RosterError, read_roster, resolve
 from coursekit.grading.score import QuestionResult, Result
 from coursekit.grading.submissions import find_submissions, parse_name
 

@@ -1,0 +1,149 @@
+"""Deadlines judged against each student's own date: Canvas's LATE mark with an extension, per-assignment
+extensions (roster columns and an extensions file), Moodle's worksheet times and late status, semicolon exports."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from coursekit.cli import main
+from coursekit.errors import CoursekitError
+from coursekit.grading.deadlines import (
+    CANNOT_JUDGE,
+    Deadline,
+    LatePolicy,
+    days_late,
+    moodle_late_days,
+    parse_moodle_time,
+    read_extensions,
+)
+from coursekit.grading.roster import read_roster
+from coursekit.grading.score import QuestionResult, Result
+from coursekit.grading.submissions import parse_name
+
+TESTS = Path(__file__).resolve().parents[1]
+ROOT = TESTS / "fixtures" / "assignments"
+SUBMISSIONS = TESTS / "fixtures" / "submissions" / "ps1"
+DUE = datetime(2026, 10, 1, 23, 59, tzinfo=UTC)
+LATE_FILE = Path("parkkai_LATE_11147_50217_ps1.ipynb")
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_canvas_late_without_an_extension_counts_one_day(tmp_path):
+    roster = read_roster(_write(tmp_path / "r.csv", "student,name\nkpark,Kai Park\n"))
+    sub = parse_name(LATE_FILE, "ps1", "ps1")
+    days, note = days_late(sub, DUE, roster.by_id()["kpark"], "ps1")
+    assert days == 1.0 and "LATE" in note
+
+
+def test_canvas_late_with_an_extension_is_flagged_not_penalised(tmp_path):
+    roster = read_roster(_write(tmp_path / "r.csv", "student,name,extension_days\nkpark,Kai Park,3\n"))
+    sub = parse_name(LATE_FILE, "ps1", "ps1")
+    days, note = days_late(sub, DUE, roster.by_id()["kpark"], "ps1")
+    assert days == 0.0 and note.startswith(CANNOT_JUDGE)
+    result = Result("kpark", "f.ipynb", "graded", questions=[QuestionResult("q1", 20, 16, False, "passed")])
+    matched = replace(sub, student="kpark")  # as roster.resolve names it
+    graded = Deadline(DUE, LatePolicy("penalty", 10), roster, "ps1").apply(result, matched)
+    assert graded.penalty == 0 and graded.final == graded.total  # 16 stays 16, not 14.4
+
+
+def test_an_extension_for_one_assignment_only(tmp_path):
+    roster = read_roster(_write(tmp_path / "r.csv", "student,extension_days:ps2,due:ps3\nkpark,2,2026-10-09T12:00\n"))
+    student = roster.by_id()["kpark"]
+    sub = parse_name(LATE_FILE, "ps1", "ps1")
+    assert days_late(sub, DUE, student, "ps1", roster.extensions("ps1"))[0] == 1.0  # no extension for ps1
+    assert days_late(sub, DUE, student, "ps2", roster.extensions("ps2"))[1].startswith(CANNOT_JUDGE)
+    assert days_late(sub, DUE, student, "ps3", roster.extensions("ps3"))[1].startswith(CANNOT_JUDGE)
+
+
+def test_an_extensions_file(tmp_path):
+    path = _write(tmp_path / "ext.csv", "student,assignment,days,due\nkpark,ps1,2,\nrdiaz,ps1,,2026-10-05T12:00\n")
+    ext = read_extensions(path, {"kpark", "rdiaz"})
+    assert ext.days == {("kpark", "ps1"): 2.0}
+    assert ext.due == {("rdiaz", "ps1"): datetime(2026, 10, 5, 12, tzinfo=UTC)}
+    folder = tmp_path / "kpark" / "ps1"
+    folder.mkdir(parents=True)
+    _write(folder / "timestamp.txt", "2026-10-03 11:59:00 UTC")  # 1.5 days after DUE, within 2 days
+    sub = parse_name(folder / "ps1.ipynb", "ps1", "ps1")
+    assert days_late(sub, DUE, type("S", (), {"id": "kpark"})(), "ps1", ext) == (0.0, "")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("student,assignment,days\nkpark,ps1,soon\n", "line 2: extension 'soon'"),
+        ("student,assignment,days\nnobody,ps1,1\n", "line 2: no student 'nobody'"),
+        ("student,days\nkpark,1\n", "needs the columns student, assignment"),
+        ("student,assignment,due\nkpark,ps1,tuesday\n", "line 2: 'tuesday' is not a date"),
+    ],
+)
+def test_a_bad_extensions_file_names_the_problem(tmp_path, text, message):
+    with pytest.raises(CoursekitError, match=message):
+        read_extensions(_write(tmp_path / "ext.csv", text), {"kpark"})
+
+
+def test_moodle_status_and_time():
+    assert moodle_late_days("Submitted for grading - Graded - 1 day 2 hours late") == pytest.approx(1 + 2 / 24, abs=1e-3)
+    assert moodle_late_days("Submitted for grading - 3 hours 20 mins late") == pytest.approx(200 / 1440, abs=1e-3)
+    assert moodle_late_days("Submitted for grading") is None
+    assert parse_moodle_time("Friday, 2 October 2026, 11:59 PM") == datetime(2026, 10, 2, 23, 59, tzinfo=UTC)
+    assert parse_moodle_time("-") is None
+
+
+MOODLE_WORKSHEET = """\
+Identifier,Full name,Email address,Status,Grade,Maximum Grade,Last modified (submission)
+Participant 4411,Kai Park,kai.park@uni.example,Submitted for grading,,5.00,"Friday, 2 October 2026, 11:59 PM"
+Participant 4412,Rosa Díaz,rosa.diaz@uni.example,Submitted for grading - 2 days late,,5.00,-
+"""
+
+
+def test_moodle_worksheet_time_and_status(tmp_path):
+    roster = read_roster(_write(tmp_path / "w.csv", MOODLE_WORKSHEET))
+    kai = parse_name(Path("Kai Park_4411_assignsubmission_file_/ps1.ipynb"), "ps1", "ps1")
+    rosa = parse_name(Path("Rosa Díaz_4412_assignsubmission_file_/ps1.ipynb"), "ps1", "ps1")
+    by_id = roster.by_id()
+    assert days_late(kai, DUE, by_id["kai.park@uni.example"], "ps1") == (1.0, "Moodle's 'Last modified (submission)'")
+    assert days_late(rosa, DUE, by_id["rosa.diaz@uni.example"], "ps1") == (2.0, "Moodle's status")
+
+
+def test_a_moodle_download_without_times_says_lateness_cannot_be_judged(tmp_path):
+    roster = read_roster(_write(tmp_path / "r.csv", "First name,Last name,ID number,Email address\nKai,Park,1,k@u.e\n"))
+    kai = parse_name(Path("Kai Park_4411_assignsubmission_file_/ps1.ipynb"), "ps1", "ps1")
+    days, note = days_late(kai, DUE, roster.students[0], "ps1")
+    assert days == 0 and note.startswith(CANNOT_JUDGE)
+
+
+def test_a_semicolon_export_is_read_as_canvas_does(tmp_path):
+    text = 'Student;ID;SIS User ID;SIS Login ID;Section;PS1 (70401)\n"Park, Kai";11147;S1001;kpark;A;\n'
+    roster = read_roster(_write(tmp_path / "c.csv", text))
+    assert roster.kind == "canvas" and [s.id for s in roster.students] == ["kpark"]
+    moodle = "First name;Last name;ID number;Email address\nKai;Park;1;k@u.e\n"
+    assert read_roster(_write(tmp_path / "m.csv", moodle)).kind == "moodle"
+
+
+def test_canvas_late_with_an_extension_end_to_end(tmp_path, capsys):
+    dl = tmp_path / "canvas"
+    dl.mkdir()
+    shutil.copy(SUBMISSIONS / "perfect.ipynb", dl / LATE_FILE.name)
+    roster = _write(
+        tmp_path / "roster.csv",
+        "Student;ID;SIS User ID;SIS Login ID;Section;extension_days:ps1\n"
+        '    Points Possible;;;;;\n"Park, Kai";11147;S1001;kpark;A;3\n',
+    )
+    out = tmp_path / "out"
+    argv = ["grade", "ps1", str(dl), "--root", str(ROOT), "--out", str(out), "--roster", str(roster)]
+    argv += ["--due", "2026-10-01T23:59", "--late", "penalty", "--late-penalty", "10", "--cell-timeout", "10"]
+    assert main(argv) == 0
+    assert f"lateness {CANNOT_JUDGE} for 1 student (kpark)" in capsys.readouterr().out
+    row = next(csv.DictReader((out / "grades.csv").read_text().splitlines()))
+    assert (row["name"], row["late_days"], row["penalty"], row["final"]) == ("Park, Kai", "0", "0", row["total"])
+    assert row["late_note"].startswith(CANNOT_JUDGE)
