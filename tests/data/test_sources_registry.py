@@ -7,7 +7,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from appraisal.sources import SOURCE_COLUMNS, cited_ids, load_sources, references
+from appraisal.sources import (
+    SOURCE_COLUMNS,
+    cited_ids,
+    load_sources,
+    missing_parts,
+    reference_list,
+    references,
+)
 
 ROOT = Path(__file__).parents[2]
 
@@ -175,3 +182,52 @@ def test_document_sharing_mirrors_are_declared_in_the_row():
     undeclared = [i for i, text in mirrors["supports"].items()
                   if not re.search(r"cop(y|ies)|mirror", text)]
     assert not undeclared, f"rows linking to a document-sharing copy without saying so: {undeclared}"
+
+
+def _cited_anywhere() -> set[str]:
+    return set().union(*(cited_ids(text) for text in _texts_that_cite().values()))
+
+
+def _incomplete_rows_not_marked_low(table: pd.DataFrame, cited: set[str]) -> dict[str, list[str]]:
+    """Cited rows that lack part of a complete citation but are not ``low`` confidence, with what they lack."""
+    rows = table[table["id"].isin(cited)]
+    return {row["id"]: missing_parts(row) for _, row in rows.iterrows()
+            if missing_parts(row) and row["confidence"] != "low"}
+
+
+def test_every_cited_source_is_a_complete_citation_or_marked_low(registry):
+    """Lesson 00: a journal's name is not a citation. A row the kit cites has authors, year, title, venue and a DOI,
+    PMID or stable link (appraisal.sources.missing_parts), or is ``low`` confidence, which shows it as unverified."""
+    problems = _incomplete_rows_not_marked_low(registry, _cited_anywhere())
+    assert not problems, (f"cited rows that are not complete citations: {problems}. Find the publication "
+                          "(authors, year, title, journal, DOI/PMID) or set confidence to low")
+
+
+def test_the_completeness_test_catches_a_broken_row(registry):
+    broken = registry.copy()
+    complete = broken.index[broken["id"] == "S23"][0]
+    broken.loc[complete, ["authors", "journal"]] = ["", "(journal name not shown)"]
+    assert _incomplete_rows_not_marked_low(broken, {"S23"}) == {"S23": ["authors", "venue"]}
+    broken.loc[complete, "confidence"] = "low"
+    assert _incomplete_rows_not_marked_low(broken, {"S23"}) == {}
+
+
+def test_the_reference_list_marks_exactly_the_unverified_rows(registry):
+    cited = sorted(_cited_anywhere(), key=lambda i: int(i[1:]))
+    lines = dict(zip(cited, reference_list(cited).strip().splitlines(), strict=True))
+    rows = registry.set_index("id")
+    for source_id, line in lines.items():
+        row = rows.loc[source_id]
+        unverified = row["confidence"] == "low" or bool(missing_parts(row))
+        assert ("**(unverified: " in line) == unverified, line
+
+
+def test_reference_list_shows_the_unverified_mark_and_why(monkeypatch):
+    from appraisal import sources
+
+    table = load_sources()
+    table.loc["S23", ["authors", "doi", "pmid", "url"]] = ["", pd.NA, pd.NA, ""]
+    monkeypatch.setattr(sources, "load_sources", lambda: table)
+    line = sources.reference_list(["S23"])
+    assert "**(unverified: no authors or DOI/PMID/stable link recorded)**" in line
+    assert "(unverified: no authors or DOI/PMID/stable link recorded)" in sources.references(["S23"]).loc[0, "reference"]
