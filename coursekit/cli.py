@@ -8,6 +8,7 @@ assignment, unreadable notebook, malformed markers) or bad arguments.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -164,15 +165,20 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from coursekit.grading.batch import GradingInterrupted, grade_batch, print_summary
     from coursekit.grading.deadlines import CANNOT_JUDGE, Deadline, LatePolicy, parse_due, read_extensions
     from coursekit.grading.gradebook import Gradebook, claim_folder
-    from coursekit.grading.lms import ExportSettings
+    from coursekit.grading.lms import ExportSettings, canvas_column_note
     from coursekit.grading.manual import read_manual_scores
     from coursekit.grading.roster import read_roster
+    from coursekit.grading.status import Status
 
     assignment = load_assignment(args.assignment, Path(args.root))
     out = Path(args.out)
     roster = read_roster(Path(args.roster)) if args.roster else None
     export = ExportSettings(args.lms, args.lms_column or "", args.bom, roster)
     export.check()
+    if args.lms == "canvas" and roster is not None:
+        note = canvas_column_note(roster, assignment.id, args.lms_column or "")
+        if note:
+            print(f"coursekit grade: note: {note}", flush=True)
     due = parse_due(args.due) if args.due else None
     late = args.late or ("flag" if due or roster else "none")
     if late == "penalty" and not args.late_penalty:
@@ -187,20 +193,31 @@ def cmd_grade(args: argparse.Namespace) -> int:
     deadline = Deadline(
         due, LatePolicy(late, args.late_penalty or 0.0, args.late_floor), roster, assignment.id, extensions
     )
-    claim_folder(out, assignment.id)
-    chosen = _chosen_submissions(args, assignment, roster)
-    manual = None
-    if args.manual:
-        maxima = {q.grade_id: q.points for q in assignment.questions if q.manual}
-        book = Gradebook(out)
-        try:
-            known = {s.student for s in chosen.graded} | book.students(assignment.id)
-        finally:
-            book.close()
-        manual = read_manual_scores(Path(args.manual), maxima, known)
+    created = not out.exists()
+    try:
+        claim_folder(out, assignment.id)
+        chosen = _chosen_submissions(args, assignment, roster)
+        manual = None
+        if args.manual:
+            maxima = {q.grade_id: q.points for q in assignment.questions if q.manual}
+            book = Gradebook(out)
+            try:
+                known = {s.student for s in chosen.graded} | book.students(assignment.id)
+                not_graded = {
+                    r.student: r.message or r.status
+                    for r in book.results(assignment.id)
+                    if r.status in (Status.NOT_A_NOTEBOOK, Status.WRONG_ASSIGNMENT)
+                }
+            finally:
+                book.close()
+            manual = read_manual_scores(Path(args.manual), maxima, known, not_graded)
+    except CoursekitError:
+        if created:  # a run that fails on its inputs leaves no --out folder behind
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     print(
         f"coursekit grade: {assignment.id}: {_plural(len(chosen.graded), 'submission')}, "
-        f"{args.jobs or 'all'} jobs",
+        f"{_plural(args.jobs, 'job') if args.jobs else 'one job per core'}",
         flush=True,
     )
     try:

@@ -58,12 +58,35 @@ class ExportSettings:
         """Refuse settings that cannot give an importable file (one line, exit 2)."""
         if self.lms not in LMS_CHOICES:
             raise CoursekitError(f"--lms must be one of {', '.join(LMS_CHOICES)}, not {self.lms!r}")
-        if self.lms == "canvas" and (self.roster is None or self.roster.kind != "canvas"):
+        wants = {"canvas": "Canvas's gradebook export of the course", "moodle": "Moodle's grade export or grading worksheet"}
+        if self.lms in wants and self.roster is None:
+            raise CoursekitError(f"--lms {self.lms} needs --roster: {wants[self.lms]}")
+        if self.lms in wants and self.roster is not None and self.roster.kind.split("-")[0] != self.lms:
             raise CoursekitError(
-                "--lms canvas needs --roster: the gradebook export of the course from Canvas"
+                f"--lms {self.lms} needs {wants[self.lms]} as --roster, but the roster given is "
+                f"{ROSTER_KINDS.get(self.roster.kind, self.roster.kind)}: export the roster from {self.lms.title()}, "
+                f"or use --lms {self.roster.kind.split('-')[0]}"
             )
-        if self.lms == "moodle" and (self.roster is None or not self.roster.kind.startswith("moodle")):
-            raise CoursekitError("--lms moodle needs --roster: Moodle's grade export or grading worksheet")
+
+
+def canvas_column_note(roster: Roster, assignment_id: str, given: str = "") -> str:
+    """A warning when the Canvas file's grade column is not one of the export's columns ("" when it is)."""
+    column = canvas_column(roster, assignment_id, given)
+    if column in roster.columns:
+        return ""
+    return (
+        f"the Canvas export has no column for this assignment: grades-canvas.csv uses the column {column!r}, and "
+        "Canvas's importer would create a new assignment of that name (give --lms-column with the existing "
+        "column's exact header, e.g. 'Hype (70401)', to fill that one instead)"
+    )
+
+
+ROSTER_KINDS = {
+    "canvas": "a Canvas gradebook export",
+    "moodle": "a Moodle grade export",
+    "moodle-worksheet": "a Moodle grading worksheet",
+    "plain": "a plain student,name,email list",
+}
 
 
 def _num(value: float) -> str:

@@ -24,11 +24,15 @@ def read_key(folder: Path) -> dict[str, str]:
 
 
 def read_manual_scores(
-    path: Path, maxima: dict[str, float], students: set[str] | None = None
+    path: Path,
+    maxima: dict[str, float],
+    students: set[str] | None = None,
+    not_graded: dict[str, str] | None = None,
 ) -> list[tuple[str, str, float | None, str]]:
     """(student, question, points, comment) for every row; points None where the grader left the cell blank
     (or cleared it), which clears any earlier points. `maxima` maps each written question to its points;
-    `students`, when given, are the known students: any other id is refused. Anonymous ids of a blinded
+    `students`, when given, are the known students: any other id is refused; `not_graded` maps students whose
+    file was not a gradable notebook to the reason: points for them are refused too. Anonymous ids of a blinded
     folder are turned back into students with its key.csv. Raises CoursekitError naming the line."""
     path = Path(path)
     try:
@@ -55,6 +59,11 @@ def read_manual_scores(
             raise CoursekitError(f"{path}: line {n}: {question!r} is not a written question (known: {known})")
         if students is not None and student not in students:
             raise CoursekitError(f"{path}: line {n}: no submission of a student {student!r} for this assignment")
+        if points and not_graded and student in not_graded:
+            raise CoursekitError(
+                f"{path}: line {n}: {student!r} has no graded notebook for this assignment ({not_graded[student]}); "
+                "remove these points, or grade a corrected file first"
+            )
         if not points:
             scores.append((student, question, None, ""))
             continue

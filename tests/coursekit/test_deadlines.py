@@ -147,3 +147,51 @@ def test_canvas_late_with_an_extension_end_to_end(tmp_path, capsys):
     row = next(csv.DictReader((out / "grades.csv").read_text().splitlines()))
     assert (row["name"], row["late_days"], row["penalty"], row["final"]) == ("Park, Kai", "0", "0", row["total"])
     assert row["late_note"].startswith(CANNOT_JUDGE)
+
+
+# Other checks of the semester's inputs (issue 20): each names the real problem, and a failed run leaves nothing.
+
+
+def test_points_for_a_student_without_a_graded_notebook_are_refused_with_the_line(tmp_path):
+    from coursekit.grading.manual import read_manual_scores
+
+    path = _write(tmp_path / "scores.csv", "student,question,points\nkpark,q3-written,1\nnbrown,q3-written,2\n")
+    with pytest.raises(CoursekitError, match="line 3: 'nbrown' has no graded notebook .*the file is empty"):
+        read_manual_scores(path, {"q3-written": 2}, {"kpark", "nbrown"}, {"nbrown": "the file is empty"})
+    blank = _write(tmp_path / "blank.csv", "student,question,points\nnbrown,q3-written,\n")  # clearing is fine
+    assert read_manual_scores(blank, {"q3-written": 2}, {"nbrown"}, {"nbrown": "empty"}) == [
+        ("nbrown", "q3-written", None, "")
+    ]
+
+
+def test_lms_and_roster_of_different_platforms_name_the_real_problem(tmp_path, capsys):
+    moodle = _write(tmp_path / "m.csv", "First name,Last name,ID number,Email address\nKai,Park,1,k@u.e\n")
+    out = tmp_path / "out"
+    argv = ["grade", "ps1", str(SUBMISSIONS), "--root", str(ROOT), "--out", str(out), "--roster", str(moodle)]
+    assert main([*argv, "--lms", "canvas"]) == 2
+    err = capsys.readouterr().err
+    assert "the roster given is a Moodle grade export" in err and "--lms moodle" in err
+    assert not out.exists()
+
+
+def test_a_run_that_fails_on_its_inputs_leaves_no_out_folder(tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["grade", "ps1", str(tmp_path / "nothing-here"), "--root", str(ROOT), "--out", str(out)]
+    assert main(argv) == 2
+    assert "no file or folder" in capsys.readouterr().err
+    assert not out.exists()
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    assert main(argv) == 2 and (out / "keep.txt").read_text() == "mine"  # an existing folder is left alone
+
+
+def test_a_canvas_export_without_the_assignments_column_is_named(tmp_path):
+    from coursekit.grading.lms import canvas_column_note
+
+    roster = read_roster(_write(tmp_path / "c.csv", 'Student,ID,SIS User ID,SIS Login ID,Section\n"Park, Kai",1,S1,kpark,A\n'))
+    note = canvas_column_note(roster, "01-hype")
+    assert "no column for this assignment" in note and "'01-hype'" in note and "new assignment" in note
+    with_column = read_roster(
+        _write(tmp_path / "d.csv", 'Student,ID,SIS User ID,SIS Login ID,Section,Hype (70401)\n"Park, Kai",1,S1,kpark,A,\n')
+    )
+    assert canvas_column_note(with_column, "01-hype") == ""
