@@ -322,18 +322,25 @@ CHECKS: list[Check] = [
                                                    "which sentence draws a cause from it?",
                          _knee_survey_cause() - 2: "That sentence only says that the company ran a survey."}),
     Check("04", "04.b", "number",
-          "Count the rows of `causal` whose 'enough' column is True: causal['enough'].sum().",
+          "Not that count: a claim has enough evidence when the level it is offered is at most the level it needs "
+          "(a lower level number is stronger evidence), and the 'enough' column holds that comparison for each row.",
           answer=lambda: int(_knee_causal()["enough"].sum()),
-          wrong=lambda: {len(_knee_causal()): "That is the number of causal claims; how many of them have enough "
-                                              "evidence?",
+          wrong=lambda: {len(_knee_causal()): "That counts every causal claim (or compares the levels the wrong way "
+                                              "round): a lower level number is stronger evidence, so count only the "
+                                              "rows whose level_offered is at most their level_needed.",
                          int((_knee_causal()["level_offered"] <= 4).sum()):
                              "Check the levels again: a lower number is stronger evidence, and the survey's level 4 "
                              "is not enough for a direct causal claim, which needs level 2."}),
     Check("04", "04.c", "number",
-          "Work out each group's percentage from the counts (count / group size * 100), then subtract the waiting "
-          "list's from the app group's; keep two decimals.",
+          "Not that difference: work out each group's percentage from its own counts (count / group size * 100), "
+          "then subtract the waiting list's from the app group's; keep two decimals.",
           answer=lambda: 118 / 310 * 100 - 46 / 305 * 100, digits=2,
-          wrong=lambda: {round(38 - 15, 2): "Compute from the counts (118 / 310 and 46 / 305), not from the rounded "
+          wrong=lambda: {round(118 / 310 - 46 / 305, 2): "That is a difference of proportions (shares between 0 and "
+                                                         "1); the question asks for percentage points, so multiply "
+                                                         "each share by 100 before subtracting.",
+                         round(46 / 305 * 100 - 118 / 310 * 100, 2): "That is the waiting list minus the app group; "
+                                                                     "subtract the other way round.",
+                         round(38 - 15, 2): "Compute from the counts (118 / 310 and 46 / 305), not from the rounded "
                                             "percentages, and keep two decimals.",
                          round((118 / 310) / (46 / 305), 2): "That is a ratio (a relative difference); the question "
                                                              "asks for the absolute difference.",
