@@ -17,13 +17,19 @@ def _first_line(text: str, limit: int = 160) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
+def json_problem(exc: json.JSONDecodeError) -> str:
+    """A JSON error in plain words: "Unterminated string (line 3, column 5)", never "starting at at line"."""
+    what = exc.msg.removesuffix(" at").removesuffix(" starting")
+    return f"{what} (line {exc.lineno}, column {exc.colno})"
+
+
 def parse_notebook(text: str, name: str) -> NotebookNode:
     """Parse notebook JSON text; `name` (usually the path) prefixes any NotebookReadError."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise NotebookReadError(
-            f"{name}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+            f"{name}: not valid JSON: {json_problem(exc)}"
         ) from None
     if not isinstance(data, dict) or "cells" not in data:
         raise NotebookReadError(f"{name}: not a notebook (no 'cells' in the JSON)")

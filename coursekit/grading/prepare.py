@@ -25,7 +25,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from coursekit.cells import CellKind, cell_kind, grade_id, is_nbgrader_cell
 from coursekit.errors import NotebookReadError
 from coursekit.grading.status import Status
-from coursekit.notebook_io import parse_notebook
+from coursekit.notebook_io import json_problem, parse_notebook
 from coursekit.release import stamp_of
 
 NOT_A_NOTEBOOK = Status.NOT_A_NOTEBOOK
@@ -74,7 +74,7 @@ def read_submission(path: Path) -> tuple[NotebookNode, list[str]]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SubmissionProblem(
-            NOT_A_NOTEBOOK, f"not a notebook: not valid JSON ({exc.msg} at line {exc.lineno})"
+            NOT_A_NOTEBOOK, f"not a notebook: not valid JSON: {json_problem(exc)}"
         ) from None
     if not isinstance(data, dict) or not isinstance(data.get("nbformat"), int):
         raise SubmissionProblem(NOT_A_NOTEBOOK, "not a notebook: JSON without an nbformat version")

@@ -188,7 +188,7 @@ def test_invalid_json(course, capsys):
     (course / SOURCE).write_text('{"cells": [', encoding="utf-8")
     assert main(["check", "--root", str(course)]) == 2
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "solutions/ps1/ps1.ipynb: not valid JSON (Expecting value at line 1 column 12)"
+    assert out[0] == "solutions/ps1/ps1.ipynb: not valid JSON: Expecting value (line 1, column 12)"
     assert out[-1] == "coursekit check: 1 problem, 0 warnings in 1 notebook"
 
 

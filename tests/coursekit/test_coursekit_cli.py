@@ -52,7 +52,7 @@ def test_unknown_assignment_is_one_line_exit_2(course, capsys):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("{oops", "not valid JSON (Expecting property name enclosed in double quotes at line 1 column 2)"),
+        ("{oops", "not valid JSON: Expecting property name enclosed in double quotes (line 1, column 2)"),
         ("[1, 2]", "not a notebook (no 'cells' in the JSON)"),
         (
             '{"cells": [], "metadata": {}, "nbformat": 4}',

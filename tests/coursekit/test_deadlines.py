@@ -195,3 +195,13 @@ def test_a_canvas_export_without_the_assignments_column_is_named(tmp_path):
         _write(tmp_path / "d.csv", 'Student,ID,SIS User ID,SIS Login ID,Section,Hype (70401)\n"Park, Kai",1,S1,kpark,A,\n')
     )
     assert canvas_column_note(with_column, "01-hype") == ""
+
+
+def test_a_json_error_reads_plainly():
+    import json
+
+    from coursekit.notebook_io import json_problem
+
+    with pytest.raises(json.JSONDecodeError) as caught:
+        json.loads('{"cells": "unfinished')
+    assert json_problem(caught.value) == "Unterminated string (line 1, column 11)"  # not "starting at at line"
