@@ -173,7 +173,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     assignment = load_assignment(args.assignment, Path(args.root))
     out = Path(args.out)
     roster = read_roster(Path(args.roster)) if args.roster else None
-    export = ExportSettings(args.lms, args.lms_column or "", args.bom, roster)
+    criteria = assignment.criteria if args.show_criteria else {}
+    export = ExportSettings(args.lms, args.lms_column or "", args.bom, roster, criteria)
     export.check()
     if args.lms == "canvas" and roster is not None:
         note = canvas_column_note(roster, assignment.id, args.lms_column or "")
@@ -406,6 +407,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--bom", action="store_true", help="start the CSVs for the platform with a UTF-8 byte-order mark"
+    )
+    p.add_argument(
+        "--show-criteria",
+        action="store_true",
+        help="show each written question's rubric points (its mark scheme, not the model answer) on the "
+        "feedback pages as a checklist (default: off)",
     )
     p.add_argument(
         "--sandbox",

@@ -13,6 +13,7 @@ from nbformat import NotebookNode
 from coursekit import course
 from coursekit.cells import (
     HIDDEN_TESTS,
+    MARK_SCHEME,
     SOLUTION,
     CellKind,
     cell_kind,
@@ -20,6 +21,7 @@ from coursekit.cells import (
     grade_id,
     graded_cells,
     points,
+    region_lines,
 )
 from coursekit.errors import CoursekitError, MarkerError, UnknownAssignmentError
 from coursekit.notebook_io import read_notebook
@@ -95,6 +97,19 @@ class Assignment:
         return titles
 
     @property
+    def criteria(self) -> dict[str, list[str]]:
+        """{grade id: rubric points} of each written question, in notebook order: the items of its mark scheme
+        (the lines between `=== BEGIN MARK SCHEME ===` and `=== END MARK SCHEME ===`), never the model answer."""
+        criteria: dict[str, list[str]] = {}
+        for cell in self.source.cells:
+            gid = grade_id(cell)
+            if gid and cell_kind(cell) is CellKind.MANUAL_ANSWER:
+                items = rubric_items(region_lines(cell.source, MARK_SCHEME))
+                if items:
+                    criteria[gid] = items
+        return criteria
+
+    @property
     def grade_ids(self) -> set[str]:
         return {gid for cell in self.source.cells if (gid := grade_id(cell))}
 
@@ -104,6 +119,25 @@ class Assignment:
         for path, name in self.files:
             digest.update(name.encode() + b"\0" + path.read_bytes())
         return digest.hexdigest()[:16]
+
+
+def rubric_items(lines: list[str]) -> list[str]:
+    """The points of a mark scheme: each bullet ("- ", "* " or "1. ") with its indented continuation lines joined;
+    without bullets, each paragraph is one point."""
+    items: list[str] = []
+    current: list[str] = []
+    bulleted = any(re.match(r"\s*(?:[-*+]|\d+[.)])\s+", line) for line in lines)
+    for line in lines:
+        bullet = re.match(r"\s*(?:[-*+]|\d+[.)])\s+(.*)", line)
+        if (bullet and bulleted) or (not bulleted and not line.strip()):
+            if current:
+                items.append(" ".join(current))
+            current = [bullet.group(1).strip()] if bullet and bulleted else []
+        elif line.strip():
+            current.append(line.strip())
+    if current:
+        items.append(" ".join(current))
+    return [item for item in items if item]
 
 
 def _course_root_of(notebook: Path) -> Path | None:

@@ -16,6 +16,7 @@ STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#222}"
     "table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;"
     "vertical-align:top}.passed{color:#1a7f37}.failed,.unanswered{color:#b3261e}.partial,.pending{color:#8a5a00}"
+    "ul.criteria{list-style:none;padding-left:1rem}ul.criteria li{margin:.3rem 0}"
 )
 
 
@@ -59,8 +60,28 @@ def without_paths(text: str, result: Result) -> str:
     return text
 
 
-def feedback_html(result: Result, assignment: str, titles: dict[str, str] | None = None) -> str:
-    """The feedback page of one student: question titles (not grade ids), and no path of the instructor's."""
+def _criteria_section(criteria: dict[str, list[str]], titles: dict[str, str]) -> list[str]:
+    """Each written question's rubric points as a checklist (the instructor's `grade --show-criteria`)."""
+    parts = [
+        "<h2>What the grader looks for in your written answers</h2>",
+        "<p>Check your own answer against each point before it is graded. These are the points of the marking "
+        "rubric: what earns credit, not a model answer.</p>",
+    ]
+    for gid, items in criteria.items():
+        parts.append(f"<h3>{escape(titles.get(gid, gid))}</h3><ul class='criteria'>")
+        parts.extend(f"<li>&#9744; {escape(item)}</li>" for item in items)
+        parts.append("</ul>")
+    return parts
+
+
+def feedback_html(
+    result: Result,
+    assignment: str,
+    titles: dict[str, str] | None = None,
+    criteria: dict[str, list[str]] | None = None,
+) -> str:
+    """The feedback page of one student: question titles (not grade ids), and no path of the instructor's.
+    `criteria` ({grade id: rubric points}) adds a checklist per written question; none by default."""
     titles = titles or {}
     result = replace(
         result,
@@ -110,6 +131,8 @@ def feedback_html(result: Result, assignment: str, titles: dict[str, str] | None
             + "".join(rows)
             + "</table>"
         )
+    if criteria and result.status not in EMPTY_STATUSES:
+        parts.extend(_criteria_section(criteria, titles))
     if result.answer_errors:
         parts.append("<h2>Errors in your answers</h2><ul>")
         parts.extend(f"<li>{escape(line)}</li>" for line in result.answer_errors)

@@ -30,7 +30,7 @@ import csv
 import io
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from coursekit.errors import CoursekitError
@@ -47,12 +47,14 @@ BOM = "\ufeff"
 
 @dataclass(frozen=True)
 class ExportSettings:
-    """Which platform to export for, its name for the assignment's column, and whether to start with a BOM."""
+    """Which platform to export for, its name for the assignment's column, and whether to start with a BOM;
+    `criteria` ({grade id: rubric points}, from `grade --show-criteria`) are shown on the feedback pages."""
 
     lms: str = "plain"
     column: str = ""
     bom: bool = False
     roster: Roster | None = None
+    criteria: dict[str, list[str]] = field(default_factory=dict, hash=False)
 
     def check(self) -> None:
         """Refuse settings that cannot give an importable file (one line, exit 2)."""

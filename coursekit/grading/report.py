@@ -130,7 +130,8 @@ def write_reports(
     points: float | None = None,
 ) -> list[Path]:
     """grades.csv, grades-long.csv, the LMS exports, feedback/<student>.html (and the platforms' feedback zips),
-    report.html and questions.csv under `out`; returns the platform files written."""
+    report.html and questions.csv under `out`; returns the platform files written. The feedback pages list the
+    written questions' rubric criteria when `export.criteria` holds them (`grade --show-criteria`)."""
     export = export or ExportSettings()
     roster = export.roster
     names = {s.id: s.name for s in roster.students} if roster is not None else {}
@@ -139,7 +140,7 @@ def write_reports(
     if points is None:
         points = max((r.max_total for r in results), default=0.0)
     written = write_exports(out, results, assignment, points, export, feedback_summary, atomic_write)
-    pages = {r.student: feedback_html(r, assignment, titles) for r in results}
+    pages = {r.student: feedback_html(r, assignment, titles, export.criteria) for r in results}
     for student, page in pages.items():
         atomic_write(out / FEEDBACK / f"{safe_name(student)}.html", page)
     zips, _ = feedback_zips(out, pages, results)
