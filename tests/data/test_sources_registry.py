@@ -188,33 +188,55 @@ def _cited_anywhere() -> set[str]:
     return set().union(*(cited_ids(text) for text in _texts_that_cite().values()))
 
 
-def _incomplete_rows_not_marked_low(table: pd.DataFrame, cited: set[str]) -> dict[str, list[str]]:
-    """Cited rows that lack part of a complete citation but are not ``low`` confidence, with what they lack."""
-    rows = table[table["id"].isin(cited)]
-    return {row["id"]: missing_parts(row) for _, row in rows.iterrows()
-            if missing_parts(row) and row["confidence"] != "low"}
+def _unmarked_incomplete_rows(table: pd.DataFrame, lines: dict[str, str]) -> dict[str, list[str]]:
+    """Rows whose citation is incomplete but whose reference line does not say so, with what they lack.
+
+    A line says so when it carries the '(unverified: ...)' mark and names every missing part.
+    """
+    names = {"authors": "authors", "year": "year", "title": "real title", "venue": "venue",
+             "link": "DOI/PMID/stable link"}
+    rows = table.set_index("id")
+    unmarked = {}
+    for source_id, line in lines.items():
+        missing = missing_parts(rows.loc[source_id])
+        mark = re.search(r"\(unverified: ([^()]*)\)", line)
+        if missing and not (mark and all(names[part] in mark.group(1) for part in missing)):
+            unmarked[source_id] = missing
+    return unmarked
 
 
-def test_every_cited_source_is_a_complete_citation_or_marked_low(registry):
+def _reference_lines(ids: list[str]) -> dict[str, str]:
+    return dict(zip(ids, reference_list(ids).strip().splitlines(), strict=True))
+
+
+def test_every_cited_source_is_a_complete_citation_or_shown_unverified(registry):
     """Lesson 00: a journal's name is not a citation. A row the kit cites has authors, year, title, venue and a DOI,
-    PMID or stable link (appraisal.sources.missing_parts), or is ``low`` confidence, which shows it as unverified."""
-    problems = _incomplete_rows_not_marked_low(registry, _cited_anywhere())
-    assert not problems, (f"cited rows that are not complete citations: {problems}. Find the publication "
-                          "(authors, year, title, journal, DOI/PMID) or set confidence to low")
+    PMID or stable link (appraisal.sources.missing_parts), or its reference says '(unverified: ...)' and what is
+    missing."""
+    cited = sorted(_cited_anywhere(), key=lambda i: int(i[1:]))
+    unmarked = _unmarked_incomplete_rows(registry, _reference_lines(cited))
+    assert not unmarked, f"cited rows that are incomplete citations but not shown as unverified: {unmarked}"
 
 
-def test_the_completeness_test_catches_a_broken_row(registry):
+def test_the_completeness_check_catches_a_broken_row(registry, monkeypatch):
+    from appraisal import sources
+
     broken = registry.copy()
-    complete = broken.index[broken["id"] == "S23"][0]
-    broken.loc[complete, ["authors", "journal"]] = ["", "(journal name not shown)"]
-    assert _incomplete_rows_not_marked_low(broken, {"S23"}) == {"S23": ["authors", "venue"]}
-    broken.loc[complete, "confidence"] = "low"
-    assert _incomplete_rows_not_marked_low(broken, {"S23"}) == {}
+    row = broken.index[broken["id"] == "S23"][0]
+    broken.loc[row, ["authors", "journal"]] = ["", "(journal name not shown)"]
+    # A reference list that forgot the mark fails the check ...
+    plain = {"S23": "- **[S23]** (2023). Chronic pain outcomes. <https://doi.org/10.1111/papr.13268>"}
+    assert _unmarked_incomplete_rows(broken, plain) == {"S23": ["authors", "venue"]}
+    # ... and the kit's own reference list marks the broken row, so it passes.
+    monkeypatch.setattr(sources, "load_sources", lambda: broken.set_index("id", drop=False))
+    lines = {"S23": sources.reference_list(["S23"]).strip()}
+    assert "**(unverified: no authors or venue recorded)**" in lines["S23"]
+    assert _unmarked_incomplete_rows(broken, lines) == {}
 
 
 def test_the_reference_list_marks_exactly_the_unverified_rows(registry):
     cited = sorted(_cited_anywhere(), key=lambda i: int(i[1:]))
-    lines = dict(zip(cited, reference_list(cited).strip().splitlines(), strict=True))
+    lines = _reference_lines(cited)
     rows = registry.set_index("id")
     for source_id, line in lines.items():
         row = rows.loc[source_id]
