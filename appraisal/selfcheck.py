@@ -64,6 +64,16 @@ def _digest(question: str, canonical: str) -> str:
     return hashlib.sha256(f"{question}::{canonical}".encode()).hexdigest()
 
 
+def _table_advice(answer: object) -> str:
+    """What to do when a whole pandas Series or DataFrame was passed where one value was wanted ("" otherwise)."""
+    kind = type(answer).__name__
+    if kind not in ("Series", "DataFrame") or not type(answer).__module__.startswith("pandas"):
+        return ""
+    size = getattr(answer, "shape", (0,))[0]
+    return (f" You passed a whole pandas {kind} ({size} rows); the check wants one value: pick the one the question "
+            "asks for (a Series' labels are its index, its numbers its values).")
+
+
 @dataclass
 class _Spec:
     kind: str
@@ -107,7 +117,7 @@ class SelfCheck:
         try:
             canonical = normalise(answer, spec.kind, spec.digits)
         except TypeError as exc:
-            return False, f"Not yet: {exc}. {spec.hint}"
+            return False, f"Not yet: {exc}.{_table_advice(answer)} Hint: {spec.hint}"
         digest = _digest(question, canonical)
         if digest == spec.answer:
             return True, "Right."

@@ -76,6 +76,19 @@ def test_shipped_hints_stay_hidden_until_a_wrong_answer():
             assert not any(hint in message for hint in spec["wrong"].values()), question
 
 
+def test_a_whole_series_gets_advice_to_pick_one_value(checks):
+    import pandas as pd
+
+    counts = pd.Series({"Benefits": 6, "FAQs": 7})
+    right, message = checks.verdict("99.d", counts)
+    assert not right and "whole pandas Series (2 rows)" in message and "Look at the verb" in message
+    right, message = checks.verdict("99.a", counts)
+    assert not right and "whole pandas Series" in message
+    assert checks.verdict("99.a", pd.Series([37]))[0]  # one value in a Series is fine for a number
+    assert "whole pandas DataFrame" in checks.verdict("99.d", counts.to_frame())[1]
+    assert "whole pandas" not in checks.verdict("99.d", 3)[1]
+
+
 def test_wrong_type_says_what_was_expected(checks):
     right, message = checks.verdict("99.a", "37 sentences")
     assert not right and "expected a number, got str" in message
