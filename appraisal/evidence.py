@@ -219,11 +219,14 @@ def load_claims() -> pd.DataFrame:
 
 
 def strength_evidence_match(claims: pd.DataFrame | None = None, studies: pd.DataFrame | None = None) -> pd.DataFrame:
-    """For each claim, the best OCEBM level among the studies behind it and whether its strength is justified.
+    """For each claim, the best OCEBM level among the studies behind it and whether that level meets the kit's rule.
 
     A claim's studies are the rows of ``studies`` whose ``source_id`` is in the claim's
     ``evidence_source_ids``. Only benefit claims (types efficacy and source) are judged, with the kit's
-    rule :data:`REQUIRED_LEVEL`; for the others ``justified`` is missing (<NA>).
+    rule :data:`REQUIRED_LEVEL`; for the others ``meets_level_rule`` is missing (<NA>). The rule looks at design
+    only, so it is a necessary check, not a verdict: ``verdict`` (copied from the claims table when it has one)
+    also weighs the wording and the quality of the evidence, and can be "unsupported" for a claim that meets the
+    rule. ``justified`` is the same as ``meets_level_rule``, kept under its old name for existing notebooks.
     """
     claims = load_claims() if claims is None else claims
     studies = load_studies() if studies is None else studies
@@ -257,6 +260,8 @@ def strength_evidence_match(claims: pd.DataFrame | None = None, studies: pd.Data
         rows.append({"claim_id": claim.claim_id, "claim_type": claim.claim_type,
                      "claim_strength": claim.claim_strength, "best_level": best,
                      "evidence": f"level {best}" if best else "none", "best_studies": best_studies,
-                     "required_level": required, "justified": justified, "reason": reason})
+                     "required_level": required, "justified": justified, "reason": reason,
+                     "meets_level_rule": justified, "verdict": getattr(claim, "verdict", pd.NA)})
     table = pd.DataFrame(rows)
-    return table.astype({"best_level": "Int64", "required_level": "Int64", "justified": "boolean"})
+    return table.astype({"best_level": "Int64", "required_level": "Int64", "justified": "boolean",
+                         "meets_level_rule": "boolean", "verdict": "string"})

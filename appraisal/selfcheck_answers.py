@@ -92,7 +92,7 @@ def _benefit_claims() -> pd.DataFrame:
     from appraisal.evidence import strength_evidence_match
 
     match = strength_evidence_match()
-    return match[match["justified"].notna()]
+    return match[match["meets_level_rule"].notna()]
 
 
 def _within() -> float:
@@ -229,7 +229,8 @@ CHECKS: list[Check] = [
                          0: "Look again: an honest text can still show some of the things the checks look for."}),
     # ------------------------------------------------------------ 02
     Check("02", "02.a", "number",
-          "Look at the OCEBM row for a non-randomised controlled cohort, or call ocebm_level('case_matched_cohort').",
+          "Not that level: Wasan's groups were matched, not randomised; find the OCEBM row that describes that "
+          "kind of comparison (or look its design up with ocebm_level).",
           answer=lambda: __import__("appraisal.evidence", fromlist=["ocebm_level"]).ocebm_level("case_matched_cohort"),
           wrong=lambda: {2: "Level 2 needs randomisation (or a dramatic effect); these groups were matched, not "
                             "randomised.",
@@ -242,8 +243,8 @@ CHECKS: list[Check] = [
                               ["ocebm_level"] == 4).sum()):
                          "That includes the low-confidence row: use `known`, not `studies`."}),
     Check("02", "02.c", "text",
-          "Look at best_level in benefit_claims for the rows whose claim_strength is direct_causal; the lowest "
-          "number is the strongest.",
+          "Not that claim: compare the best_level column of benefit_claims over the rows whose claim_strength "
+          "is direct_causal (a lower level number is stronger evidence).",
           answer=lambda: _benefit_claims().query("claim_strength == 'direct_causal'")
           .sort_values("best_level")["claim_id"].iloc[0],
           wrong=lambda: {row.claim_id: f"{row.claim_id}'s best study is at level {int(row.best_level)}; look for a "
@@ -251,7 +252,8 @@ CHECKS: list[Check] = [
                          for row in _benefit_claims().query("claim_strength == 'direct_causal'")
                          .sort_values("best_level").iloc[1:].itertuples() if pd.notna(row.best_level)}),
     Check("02", "02.d", "number",
-          "Call expected_rtm(mean=5.0, sd_between=1.5, sd_within=within, cutoff=8) and round to 2 decimals.",
+          "That is not the formula's value for this population: check each argument of expected_rtm against the "
+          "question (mean, both SDs, the new cut-off) and round the result to 2 decimals.",
           answer=lambda: _rtm(8, _within()), digits=2,
           wrong=lambda: {round(_rtm(7, _within()), 2): "That is the cut-off of 7; use 8.",
                          round(_rtm(8, 1.5), 2): "Use sd_within=within (fluctuation and noise together), not 1.5."}),
@@ -262,10 +264,12 @@ CHECKS: list[Check] = [
                          _spread().index[-1]: "That parameter moves the share least of all; sort by range, "
                                               "largest first."}),
     Check("02", "02.f", "choice",
-          "Randomised trials start at the top of GRADE's four levels; observational studies start lower.",
+          "Not that level: reread the first paragraph of section 8, which gives one starting level for randomised "
+          "trials and another for observational studies.",
           answer=lambda: __import__("appraisal.evidence", fromlist=["grade_start"]).grade_start("rct"),
           wrong=lambda: {"low": "Low is where observational studies start.",
-                         "moderate": "Randomised trials start one level above moderate."}),
+                         "moderate": "Moderate is where randomised trials end after one step down, not where "
+                                     "they start."}),
     # ------------------------------------------------------------ 03
     Check("03", "03.a", "set",
           "Search the quote column for the word the article uses for lasting relief (str.contains), then collect "

@@ -144,6 +144,17 @@ def test_strength_evidence_match_on_a_hand_made_example():
     assert table.loc["E", "evidence"] == "none" and table.loc["E", "justified"]  # no causal claim
 
 
+def test_meets_level_rule_is_a_check_beside_the_verdict_not_a_verdict():
+    claims, studies = _toy_tables()
+    table = strength_evidence_match(claims, studies).set_index("claim_id")
+    assert table["meets_level_rule"].equals(table["justified"])   # the old name, kept for notebook 03
+    assert table["verdict"].isna().all()                            # the toy claims table has no verdicts
+    claims["verdict"] = ["unsupported", "supported", "partly true", "unsupported", "supported"]
+    table = strength_evidence_match(claims, studies).set_index("claim_id")
+    # C meets the rule (conditional on level 3) and its verdict is still only "partly true": the rule is design only.
+    assert table.loc["C", "meets_level_rule"] and table.loc["C", "verdict"] == "partly true"
+
+
 def test_strength_evidence_match_without_studies_says_none():
     claims, studies = _toy_tables()
     claims.loc[0, "evidence_source_ids"] = "S77"
