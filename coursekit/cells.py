@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 
 from nbformat import NotebookNode
 
+from coursekit.compat import StrEnum
 from coursekit.errors import MarkerError
 
 SCHEMA_VERSION = 3

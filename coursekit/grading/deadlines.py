@@ -29,9 +29,10 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from coursekit.compat import UTC
 from coursekit.errors import CoursekitError
 from coursekit.grading.score import Result
 from coursekit.grading.status import Status

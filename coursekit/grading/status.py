@@ -8,7 +8,7 @@ text, so the gradebook's JSON and the CSVs keep plain words.
 
 from __future__ import annotations
 
-from enum import StrEnum
+from coursekit.compat import StrEnum
 
 
 class Status(StrEnum):
@@ -19,11 +19,14 @@ class Status(StrEnum):
     ERROR = "error"  # the kernel died or would not start
     NOT_A_NOTEBOOK = "not-a-notebook"
     WRONG_ASSIGNMENT = "wrong-assignment"
-    TAMPERED = "tampered"  # graded, but the submission hooked the kernel: the instructor decides (integrity.py)
+    TAMPERED = "tampered"  # rows stored by earlier versions (an in-kernel guard found hooks): the instructor decides
+    REFUSED = "refused"  # graded, but the clean room refused some answers (cleanroom.py): the instructor decides
 
 
 # Statuses a re-run keeps when the file and the options are unchanged; the others are graded again.
-FINAL_STATUSES = frozenset({Status.GRADED, Status.NOT_A_NOTEBOOK, Status.WRONG_ASSIGNMENT, Status.TAMPERED})
+FINAL_STATUSES = frozenset(
+    {Status.GRADED, Status.NOT_A_NOTEBOOK, Status.WRONG_ASSIGNMENT, Status.TAMPERED, Status.REFUSED}
+)
 
 
 class QuestionStatus(StrEnum):

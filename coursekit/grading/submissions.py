@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
+from coursekit.compat import UTC
 from coursekit.errors import CoursekitError
 
 SKIPPED_PARTS = frozenset({".ipynb_checkpoints", "__MACOSX"})

@@ -6,12 +6,13 @@ from __future__ import annotations
 import csv
 import shutil
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from coursekit.cli import main
+from coursekit.compat import UTC
 from coursekit.errors import CoursekitError
 from coursekit.grading.deadlines import (
     CANNOT_JUDGE,

@@ -10,11 +10,12 @@ import io
 import os
 import re
 import zipfile
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from coursekit.compat import UTC
 from coursekit.errors import CoursekitError
 from coursekit.grading.deadlines import Deadline, LatePolicy, days_late
 from coursekit.grading.lms import ExportSettings, feedback_zips, write_exports
@@ -284,7 +285,7 @@ def test_moodle_grade_import_csv(tmp_path, text, ident):
 
 def test_exports_that_cannot_import_are_refused(tmp_path):
     plain = read_roster(_write(tmp_path / "plain.csv", PLAIN_ROSTER))
-    with pytest.raises(CoursekitError, match="--lms canvas needs --roster"):
+    with pytest.raises(CoursekitError, match="--lms canvas needs .* as --roster, but the roster given is a plain"):
         ExportSettings("canvas", roster=plain).check()
     with pytest.raises(CoursekitError, match="--lms moodle needs --roster"):
         ExportSettings("moodle").check()
