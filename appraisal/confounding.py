@@ -12,6 +12,11 @@ can change:
 * Person-to-person variation is normal with standard deviations ``mood_sd`` and ``pain_sd``.
 
 Scores are points on 0-10 scales; improvements are positive.
+
+In this model mood is a *mediator* (ECT lifts mood, better mood eases pain). In observational studies depression is
+also a possible *confounder* (it decides who is given ECT and moves with pain on its own); notebook 03, section 4,
+uses both framings. The model shows what each design would report *if* the depression path were the whole story; it
+is not evidence that it is.
 """
 
 from __future__ import annotations

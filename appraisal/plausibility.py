@@ -4,8 +4,9 @@ Three ideas used in module 3:
 
 * Ioannidis's positive predictive value (PPV) of a "significant" finding, from the pre-study odds,
   the power, the significance level and bias [S135].
-* Minimum Bayes factors: the most a p-value can count against the null hypothesis, by the bound of
-  Sellke, Bayarri and Berger (``-e p ln p``) [S143] or Goodman's ``exp(-z**2 / 2)`` [S146].
+* Minimum Bayes factors: the most a p-value can count against the null hypothesis under stated assumptions:
+  the bound of Sellke, Bayarri and Berger (``-e p ln p``) [S143], which holds over a restricted class of
+  alternatives, or Goodman's ``exp(-z**2 / 2)`` [S260], which holds over every alternative (so it is smaller).
 * Exponential decay: the fraction of a substance left after a time, given its half-life.
 
 Direction of Bayes factors: every Bayes factor here is for **H0 against H1** (the sheet's B(p)). A value
@@ -100,9 +101,11 @@ def two_sided_z(p: float) -> float:
 def min_bayes_factor(p: float, method: str = "sellke") -> float:
     """The smallest Bayes factor for H0 against H1 that a two-sided p-value ``p`` allows.
 
-    ``method="sellke"``: ``-e p ln p`` (Sellke, Bayarri & Berger 2001 [S143]), valid only for p < 1/e.
+    ``method="sellke"``: ``-e p ln p`` (Sellke, Bayarri & Berger 2001 [S143]), valid only for p < 1/e; the
+    smallest Bayes factor over a restricted class of alternatives, so it holds under Sellke's assumptions.
     ``method="goodman"``: ``exp(-z**2 / 2)`` with z the two-sided normal quantile of p: the likelihood
-    ratio of "no effect" against "the effect is exactly what was observed" for a normal statistic [S146].
+    ratio of "no effect" against "the effect is exactly what was observed" for a normal statistic [S260],
+    the smallest over every alternative.
     The smaller the value, the more the result can count against H0; ``1 / value`` is the most it can
     count for H1.
     """

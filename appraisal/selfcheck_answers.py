@@ -272,18 +272,19 @@ CHECKS: list[Check] = [
                                      "they start."}),
     # ------------------------------------------------------------ 03
     Check("03", "03.a", "set",
-          "Search the quote column for the word the article uses for lasting relief (str.contains), then collect "
-          "the matching claim_id values in a set.",
+          "Not that set: search every quote for the word the article uses for lasting relief (str.contains) and "
+          "collect all the matching claim_id values, not only some of them.",
           answer=_sustained,
           wrong=lambda: {
               **{tuple(sorted(_sustained() - {c})): "Close: one more claim repeats the promise of sustained relief."
                  for c in sorted(_sustained())},
               tuple(sorted(_sustained() | {"C10"})): "C10 is the 'temporary relief' claim itself; which claims "
-                                                     "contradict it?",
-              ("C10",): "C10 is the 'temporary relief' claim itself; which claims contradict it?",
+                                                     "are in tension with it?",
+              ("C10",): "C10 is the 'temporary relief' claim itself; which claims are in tension with it?",
           }),
     Check("03", "03.b", "number",
-          "A day has 24 x 60 minutes; divide by the half-life in minutes.",
+          "Not the number of half-lives in a day: put the day and the half-life in the same unit before dividing, "
+          "and give one decimal.",
           answer=lambda: 24 * 60 / 37, digits=1,
           wrong=lambda: {round(24 / 37, 1): "You divided hours by minutes: convert 24 hours to minutes first."}),
     Check("03", "03.c", "choice",
@@ -293,22 +294,29 @@ CHECKS: list[Check] = [
                             "ECT's direct effect."
                          for d in _designs().loc[_designs()["what_it_measures"] != "direct effect only", "design"]}),
     Check("03", "03.d", "set",
-          "Filter hill for rows whose support is exactly 'none' and collect the viewpoint names in a set.",
+          "Not that set: keep only the rows whose support is exactly 'none' (not 'weak') and collect their "
+          "viewpoint names.",
           answer=_hill_none,
           wrong=lambda: {("experiment",): "Experiment is one of them, but not the only one.",
                          **{tuple(sorted(_hill_none() - {v})): "Close: one more viewpoint has no supporting evidence."
                             for v in sorted(_hill_none() - {"experiment"})}}),
     Check("03", "03.e", "number",
-          "Call ppv(prior_odds, power=...) with the odds written as one number (odds of 1:4 would be 1 / 4).",
+          "Not the PPV for these inputs: check each argument of your ppv call against the question (odds as one "
+          "number, power 0.8, the default alpha, no bias) and round to two decimals.",
           answer=lambda: __import__("appraisal.plausibility", fromlist=["ppv"]).ppv(1 / 10, power=0.8), digits=2,
           wrong=lambda: {
+              round(__import__("appraisal.plausibility", fromlist=["ppv"]).ppv(10.0, power=0.8), 2):
+                  "That is for odds of 10:1; odds of 1:10 are 1 / 10.",
+              round(__import__("appraisal.plausibility", fromlist=["ppv"]).ppv(1 / 11, power=0.8), 2):
+                  "That passes 1 / 11, the probability that goes with odds of 1:10; ppv wants the odds, 1 / 10.",
               round(__import__("appraisal.plausibility", fromlist=["ppv"]).ppv(1 / 10, power=0.8, bias=0.3), 2):
                   "That includes a bias u = 0.3; here there is no bias.",
               round(__import__("appraisal.plausibility", fromlist=["ppv"]).ppv(1.0, power=0.8), 2):
                   "That is for odds of 1:1; odds of 1:10 are 0.1.",
           }),
     Check("03", "03.f", "number",
-          "Call prior_needed with the p-value in the question and the method it names (see its explanation above).",
+          "Not the lowest prior for this question: check that prior_needed got the p-value in the question and the "
+          "method it names (see its explanation above), and round to two decimals.",
           answer=lambda: __import__("appraisal.plausibility", fromlist=["prior_needed"]).prior_needed(
               0.05, method="sellke"), digits=2,
           wrong=lambda: {
