@@ -187,6 +187,10 @@ def _w_01b() -> dict[object, str]:
     by_section = _by_section()
     no_title = by_section.drop(index="Title", errors="ignore")
     wrong: dict[object, str] = {"Title": "Leave out the Title rows, as the question says."}
+    if "Conclusion" not in no_title.index:  # the lesson calls it the unheaded conclusion; the table does not
+        for name in ("Conclusion", "the conclusion", "unheaded conclusion", "the unheaded conclusion"):
+            wrong[name] = ("The article gives its conclusion no heading, so the section column does not call it "
+                           "'Conclusion': copy the name from the index of by_section.")
     raw_counts = (no_title["all_markers"] * no_title["words"] / 100).round()
     raw_top = raw_counts.idxmax()
     if raw_top != no_title["all_markers"].idxmax():
@@ -211,7 +215,8 @@ CHECKS: list[Check] = [
                   "That is the number of numbered sub-headings; count the prose sentences under them.",
           }),
     Check("00", "00.b", "text",
-          "Keep only kind == 'sentence', then count rows per section with value_counts().",
+          "Give the section's name as a string. value_counts() returns a Series of counts, one per section; "
+          "its .idxmax() (or .index[0]) is the name at the top. Count only the rows with kind == 'sentence'.",
           answer=lambda: _prose_per_section().idxmax(), wrong=_w_00b),
     # ------------------------------------------------------------ 01
     Check("01", "01.a", "text",

@@ -33,6 +33,12 @@ MISTAKES: dict[str, list[Mistake]] = {
             {"q2-tests": "share of all claims"},
         ),
         Mistake(
+            "q2-answer",
+            'efficacy = claims[claims["claim_type"] == "efficacy"]\n'
+            'share_direct_efficacy = round(float((efficacy["claim_strength"] == "direct_causal").mean()), 1)  # fraction\n',
+            {"q2-tests": "looks like a fraction"},
+        ),
+        Mistake(
             "q3-answer",
             "def top_per_word(table, column):\n"
             '    prose = table[table["kind"] == "sentence"]\n'
@@ -65,7 +71,7 @@ MISTAKES: dict[str, list[Mistake]] = {
             "    lasting = any(w in sentence for w in LASTING)\n"
             '    return "both" if temporary and lasting else "temporary" if temporary else "lasting" if lasting '
             'else "neither"\n\n\n'
-            "def cannot_both_be_true(a, b):\n"
+            "def in_tension(a, b):\n"
             '    return {relief_duration(a), relief_duration(b)} == {"temporary", "lasting"}\n',
             {"q6-tests-b": "ignore case"},
         ),
