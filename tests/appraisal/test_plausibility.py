@@ -234,3 +234,16 @@ def test_surge_level_adds_decaying_surges():
         surge_level([0], [0], half_life=0)
     with pytest.raises(ValueError, match="session_times"):
         surge_level([0], [float("nan")], half_life=1)
+
+
+def test_goodman_bound_is_the_unrestricted_one_and_sellke_holds_under_its_assumptions():
+    # Goodman's exp(-z^2/2) is the likelihood ratio at the best-fitting alternative, so no Bayes factor can be
+    # smaller; Sellke's -e p ln p is the minimum over a restricted class, so it is larger. By hand, p = 0.05:
+    # z = 1.959964, exp(-1.959964**2 / 2) = 0.1465 (6.83 to 1; a 50% prior at most 6.83 / 7.83 = 0.872);
+    # -e * 0.05 * ln 0.05 = 0.4072 (2.46 to 1; at most 2.456 / 3.456 = 0.711).
+    assert min_bayes_factor(0.05, method="goodman") == pytest.approx(0.1465, abs=5e-5)
+    assert 1 / min_bayes_factor(0.05, method="goodman") == pytest.approx(6.83, abs=5e-3)
+    assert max_posterior(0.5, 0.05, method="goodman") == pytest.approx(0.872, abs=5e-4)
+    assert max_posterior(0.5, 0.05, method="sellke") == pytest.approx(0.711, abs=5e-4)
+    for p in (0.001, 0.01, 0.05, 0.1, 0.3):
+        assert min_bayes_factor(p, method="goodman") < min_bayes_factor(p, method="sellke")
