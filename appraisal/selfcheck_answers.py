@@ -204,7 +204,8 @@ def _w_01b() -> dict[object, str]:
 CHECKS: list[Check] = [
     # ------------------------------------------------------------ 00
     Check("00", "00.a", "number",
-          "Filter kind == 'sentence' and section == the Benefits heading, then count the rows.",
+          "Filter kind == 'sentence' and section == the Benefits heading, then count the rows: .sum() of the "
+          "True/False Series, or len() of the filtered table.",
           answer=lambda: int(((_article()["kind"] == "sentence") & (_article()["section"] == BENEFITS)).sum()),
           wrong=lambda: {
               int((_article()["section"] == BENEFITS).sum()):
