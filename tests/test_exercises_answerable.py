@@ -9,7 +9,8 @@ of that earlier answer, the solution is run in-process with that answer in place
   whole, hidden tests included (so the same slip is not counted twice).
 
 A chained question also says what to do when the earlier question was skipped: its test cells pass or fail with
-a message that names the earlier question.
+a message that names the earlier question. Within a question, a part that uses an earlier part's answer is graded
+against that answer too (PARTS).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pytest
 import shared_nbgrader
 from exercise_mistakes import MISTAKES
 
+from appraisal.appraise import KEY_DESIGNS
 from appraisal.claims import STRENGTH_LEVELS
 from coursekit.cells import CODE_STUB, HIDDEN_TESTS, SOLUTION, CellKind, cell_kind, grade_id, replace_regions
 
@@ -38,6 +40,14 @@ _PANDAS_OPTIONS = ("display.max_colwidth", "display.max_rows", "display.max_colu
 CHAINED: dict[tuple[str, str], list[str]] = {
     ("04-capstone", "q2-answer"): [f"strengths[2] = {level!r}" for level in STRENGTH_LEVELS],
 }
+
+
+#: Parts of a question that use an earlier part's answer: (assignment, answer cell, the line after which a value is
+#: substituted, the substitutions, the test cells that must still pass). 04 Q4.2 (best_level) uses Q4.1's words.
+PARTS = [
+    ("04-capstone", "q4-answer", "cited_designs = {", [f"cited_designs[13] = {word!r}" for word in KEY_DESIGNS],
+     ["q4-tests-b"]),
+]
 
 
 def _question(gid: str | None) -> str:
@@ -175,3 +185,24 @@ def test_a_chained_question_says_what_to_do_when_the_earlier_one_is_skipped(assi
             assert error is None or (isinstance(error, AssertionError) and earlier in str(error)), (
                 f"{name}: with {earlier} skipped, the message {error!r} should say to answer {earlier} first"
             )
+
+
+def _part_cases() -> list:
+    cases = []
+    for assignment, gid, after, lines, must_pass in PARTS:
+        (cell,) = [c for c in _code_cells(assignment) if grade_id(c) == gid]
+        source = cell.source.split("\n")
+        (at,) = [i for i, line in enumerate(source) if line.startswith(after)]
+        for line in lines:
+            changed = "\n".join(source[: at + 1] + [line] + source[at + 1 :])
+            cases.append(pytest.param(assignment, gid, changed, must_pass, id=f"{assignment}:{gid}:{line}"))
+    return cases
+
+
+@pytest.mark.parametrize("assignment, gid, source, must_pass", _part_cases())
+def test_a_later_part_is_graded_against_the_earlier_parts_answer(assignment, gid, source, must_pass):
+    outcomes = _run(assignment, {gid: source})
+    assert outcomes[gid] is None, f"the solution's later parts do not run after this answer: {outcomes[gid]!r}"
+    failed = {name: error for name, error in outcomes.items()
+              if error is not None and name.split(":")[0] in must_pass}
+    assert not failed, f"the same slip costs points again in a later part: {failed}"
