@@ -33,12 +33,6 @@ MISTAKES: dict[str, list[Mistake]] = {
             {"q2-tests": "share of all claims"},
         ),
         Mistake(
-            "q2-answer",
-            'efficacy = claims[claims["claim_type"] == "efficacy"]\n'
-            'share_direct_efficacy = round(float((efficacy["claim_strength"] == "direct_causal").mean()), 1)  # fraction\n',
-            {"q2-tests": "looks like a fraction"},
-        ),
-        Mistake(
             "q3-answer",
             "def top_per_word(table, column):\n"
             '    prose = table[table["kind"] == "sentence"]\n'
