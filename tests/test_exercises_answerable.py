@@ -47,7 +47,13 @@ CHAINED: dict[tuple[str, str], list[str]] = {
 PARTS = [
     ("04-capstone", "q4-answer", "cited_designs = {", [f"cited_designs[13] = {word!r}" for word in KEY_DESIGNS],
      ["q4-tests-b"]),
+    # a fall given as a negative number in part 1: part 2's public test compares part 2 with part 1
+    ("02-evidence", "q3-answer", "apparent_improvement = ", ["apparent_improvement = -apparent_improvement"],
+     ["q3-tests-b"]),
+    ("02-evidence", "q4-answer", "rtm_points = ", ["rtm_points = -rtm_points"], ["q4-tests-b"]),
 ]
+#: Cases found failing and reported to the lesson's author (issue 18): expected to fail until the test cell is fixed.
+KNOWN_PART_CHAINS = {("02-evidence", "q3-answer"), ("02-evidence", "q4-answer")}
 
 
 def _question(gid: str | None) -> str:
@@ -195,7 +201,9 @@ def _part_cases() -> list:
         (at,) = [i for i, line in enumerate(source) if line.startswith(after)]
         for line in lines:
             changed = "\n".join(source[: at + 1] + [line] + source[at + 1 :])
-            cases.append(pytest.param(assignment, gid, changed, must_pass, id=f"{assignment}:{gid}:{line}"))
+            marks = [pytest.mark.xfail(reason="reported: the later part's public test compares it with this part",
+                                       strict=False)] if (assignment, gid) in KNOWN_PART_CHAINS else []
+            cases.append(pytest.param(assignment, gid, changed, must_pass, id=f"{assignment}:{gid}:{line}", marks=marks))
     return cases
 
 
