@@ -214,3 +214,13 @@ def test_a_later_part_is_graded_against_the_earlier_parts_answer(assignment, gid
     failed = {name: error for name, error in outcomes.items()
               if error is not None and name.split(":")[0] in must_pass}
     assert not failed, f"the same slip costs points again in a later part: {failed}"
+
+
+@pytest.mark.parametrize("assignment, gid", list(CHAINED))
+def test_a_chained_questions_prompt_names_the_earlier_question(assignment, gid):
+    """The student reads, before answering, that this answer depends on an earlier one and what to do about it."""
+    prompts = {grade_id(c): c.source for c in shared_nbgrader.source(assignment).cells if c.cell_type == "markdown"}
+    earlier = _question(gid).upper()
+    for later in chains(assignment)[gid]:
+        text = " ".join(s for g, s in prompts.items() if g and g.startswith(f"{later}-prompt"))
+        assert earlier in text, f"{later}'s prompt does not say that it uses the answer to {earlier}"
