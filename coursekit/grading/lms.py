@@ -95,10 +95,15 @@ def _num(value: float) -> str:
     return f"{round(value, 2):g}"
 
 
+NO_EXPORT = (Status.NOT_A_NOTEBOOK, Status.WRONG_ASSIGNMENT, Status.TAMPERED, Status.REFUSED)
+
+
 def _grade(result: Result | None) -> str:
-    """The grade cell: blank for no file, or a file that could not be graded (empty, another assignment's):
-    a blank leaves the platform's grade as it is, so that the instructor decides; the feedback says why."""
-    if result is None or result.status in (Status.NOT_A_NOTEBOOK, Status.WRONG_ASSIGNMENT):
+    """The grade cell: blank for no file, or a file that could not be graded (empty, another assignment's), or a
+    row the instructor must look at first (tampered, or answers refused by the clean room): the instructor decides,
+    and grades.csv's message says why. What a blank does on import differs by platform (see canvas_rows and
+    moodle_rows)."""
+    if result is None or result.status in NO_EXPORT:
         return ""
     return _num(result.final)
 
@@ -122,8 +127,9 @@ def canvas_column(roster: Roster, assignment_id: str, given: str = "") -> str:
 
 def canvas_rows(results: dict[str, Result], roster: Roster, column: str, points: float) -> list[list[str]]:
     """Canvas's gradebook CSV: student columns copied from the roster, a Points Possible row, one grade column.
-    Students without a graded file are left blank (Canvas then leaves their grade as it is: Canvas's importer
-    skips cells that did not change)."""
+    Students without a graded file are left blank. Canvas's importer counts a blank as no change only where Canvas
+    has no score either; where it has one (entered by hand, say), the blank is a change, listed on the import's
+    review page before anything is saved (gradebook_importer.rb, no_change_to_value?): see INSTRUCTORS.md."""
     student_columns = [c for c in CANVAS_COLUMNS if c in roster.columns]
     rows = [[*student_columns, column], ["Points Possible", *[""] * (len(student_columns) - 1), _num(points)]]
     for student in roster.students:
@@ -135,13 +141,16 @@ def canvas_rows(results: dict[str, Result], roster: Roster, column: str, points:
 def moodle_rows(
     results: dict[str, Result], roster: Roster, column: str, summary: Callable[[Result], str]
 ) -> list[list[str]]:
-    """Moodle's CSV grade import: an identifying column, the grade, the feedback."""
+    """Moodle's CSV grade import: an identifying column, the grade, the feedback. A student with no grade to give
+    (no file, or a file that could not be graded) gets no row: Moodle's importer reads a blank grade of an existing
+    grade item as "no grade" and would clear a grade entered by hand (grade/import/csv/classes/load_data.php,
+    update_grade_item)."""
     use_number = roster.kind == "moodle" and all(s.row.get("ID number") for s in roster.students)
     ident = "ID number" if use_number else "Email address"
     rows = [[ident, column, f"{column} (feedback)"]]
     for student in roster.students:
         result = results.get(student.id)
-        if result is None:
+        if result is None or _grade(result) == "":
             continue
         key = student.row.get("ID number", "") if use_number else student.email
         rows.append([key, _grade(result), summary(result)])

@@ -206,3 +206,13 @@ def test_a_json_error_reads_plainly():
     with pytest.raises(json.JSONDecodeError) as caught:
         json.loads('{"cells": "unfinished')
     assert json_problem(caught.value) == "Unterminated string (line 1, column 11)"  # not "starting at at line"
+
+
+def test_the_moodle_file_has_no_blank_grade_that_would_clear_a_hand_entered_one(tmp_path):
+    from coursekit.grading.lms import moodle_rows
+
+    roster = read_roster(_write(tmp_path / "m.csv", "First name,Last name,ID number,Email address\nKai,Park,1,k@u.e\nRosa,Diaz,2,r@u.e\n"))
+    graded = Result("1", "k.ipynb", "graded", questions=[QuestionResult("q1", 2, 2, False, "passed")])
+    empty = Result("2", "r.ipynb", "not-a-notebook", "the file is empty")
+    rows = moodle_rows({"1": graded, "2": empty}, roster, "PS1", lambda r: "feedback")
+    assert rows == [["ID number", "PS1", "PS1 (feedback)"], ["1", "2", "feedback"]]
