@@ -34,6 +34,7 @@ from pathlib import Path
 
 from coursekit.compat import UTC
 from coursekit.errors import CoursekitError
+from coursekit.grading.csv_sniff import sniff_dialect
 from coursekit.grading.score import Result
 from coursekit.grading.status import Status
 from coursekit.grading.submissions import Submission
@@ -48,7 +49,6 @@ __all__ = [
     "parse_due",
     "parse_moodle_time",
     "read_extensions",
-    "sniff_dialect",
 ]
 
 #: The start of a lateness note that the instructor must decide by hand (never penalised).
@@ -159,16 +159,6 @@ def read_extensions(path: Path, known: Iterable[str] | None = None) -> Extension
         if row.get("days"):
             days[(student, assignment)] = parse_days(row["days"], where)
     return Extensions(due, days)
-
-
-def sniff_dialect(lines: list[str]) -> type[csv.Dialect] | csv.Dialect:
-    """Comma or semicolon, as the header line has it (Canvas's and Moodle's locale settings write either)."""
-    header = lines[0] if lines else ""
-    return _Semicolon if header.count(";") > header.count(",") else csv.excel
-
-
-class _Semicolon(csv.excel):
-    delimiter = ";"
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ from datetime import datetime
 from pathlib import Path
 
 from coursekit.errors import CoursekitError
-from coursekit.grading.deadlines import Extensions, parse_days, parse_due, sniff_dialect
+from coursekit.grading.csv_sniff import sniff_dialect
+from coursekit.grading.deadlines import Extensions, parse_days, parse_due
 from coursekit.grading.submissions import Submission
 
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")

@@ -1,5 +1,6 @@
-"""Deadlines judged against each student's own date: Canvas's LATE mark with an extension, per-assignment
-extensions (roster columns and an extensions file), Moodle's worksheet times and late status, semicolon exports."""
+"""The semester's inputs (issue 20): deadlines judged against each student's own date (Canvas's LATE mark with an
+extension, per-assignment extensions, Moodle's worksheet times and late status), semicolon exports, and the checks
+that name a problem in an instructor's files instead of grading wrongly."""
 
 from __future__ import annotations
 
@@ -216,3 +217,12 @@ def test_the_moodle_file_has_no_blank_grade_that_would_clear_a_hand_entered_one(
     empty = Result("2", "r.ipynb", "not-a-notebook", "the file is empty")
     rows = moodle_rows({"1": graded, "2": empty}, roster, "PS1", lambda r: "feedback")
     assert rows == [["ID number", "PS1", "PS1 (feedback)"], ["1", "2", "feedback"]]
+
+
+def test_the_separator_is_chosen_as_canvas_chooses_it():
+    from coursekit.grading.csv_sniff import sniff_dialect
+
+    semicolons = ['Student;ID;Section', '"Park, Kai";1;A', '"Diaz, Rosa";2;B']
+    assert sniff_dialect(semicolons).delimiter == ";"  # the commas inside quoted names do not mislead it
+    commas = ["student,name,note", "kpark,Kai Park,a;b;c;d", "rdiaz,Rosa Diaz,"]
+    assert sniff_dialect(commas).delimiter == ","  # semicolons in one field are not steady over the lines
