@@ -76,6 +76,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = [item for name in ordered for item in groups[name]]
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: without xdist (`-p no:xdist`) pytest must not refuse it
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """`--dist loadfile` (or loadgroup) with the groups above, handed out in collection order."""
     if config.getvalue("dist") not in ("loadfile", "loadgroup"):
