@@ -431,6 +431,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--roster", metavar="CSV", help="the class list, as for grade")
     p.add_argument("--blind", action="store_true", help="name students by anonymous ids on the pages and CSV")
     p.set_defaults(func=cmd_written)
+
+    from coursekit.hub import add_commands  # student-repo and hub-link (a class on JupyterHub)
+
+    add_commands(sub)
     return parser
 
 
