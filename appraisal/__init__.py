@@ -5,7 +5,7 @@ One module per idea:
 - ``text``: read an article into a table of sentences (``load_article``, ``split_text``).
 - ``hype``: boosters, hedges, absolutes, vague sources, content-farm signals.
 - ``claims``: claim strength on the four-level scale, with the rule that decided it.
-- ``contradictions``: candidate pairs of sentences that cannot both be true.
+- ``contradictions``: candidate pairs of sentences that may not both be true (contradictions or tensions, for a reader to judge).
 - ``evidence``: OCEBM levels, GRADE certainty, claim strength against the evidence behind it.
 - ``simulate``: seeded simulations of regression to the mean, placebo effects and publication bias.
 - ``plausibility``: positive predictive value, minimum Bayes factors, half-lives.
