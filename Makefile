@@ -1,7 +1,10 @@
 # Hype to Mechanism: the two commands are `make lab` and `make test`.
 # Everything else is a helper for authors and instructors.
 
-PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+# The newest supported Python on the PATH (a name that is there but does not run, such as a pyenv shim of a
+# version not selected, does not count); else python3, which the set-up step checks.
+SUPPORTED_PYTHONS := 3.13 3.12 3.11 3.10
+PYTHON ?= $(shell for v in $(SUPPORTED_PYTHONS); do p=$$(command -v python$$v 2>/dev/null) && "$$p" -c '' >/dev/null 2>&1 && { echo "$$p"; exit 0; }; done; command -v python3 2>/dev/null)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -14,30 +17,27 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
 .PHONY: help setup lab test test-fast lint check notebooks exercises selfchecks binder-badge bench lock clean
 
-help:
-	@echo "make lab        set up (first time only) and open JupyterLab on the start notebook"
-	@echo "make test       set up and run every test: unit, data, notebooks (nbval), release check, lint"
-	@echo "make notebooks  re-execute lesson and solution notebooks in place (stores outputs)"
-	@echo "make exercises  regenerate exercises/ from solutions/"
-	@echo "make selfchecks recompute the lessons' self-check answers into data/selfchecks/"
-	@echo "make bench      timing benchmarks (not part of the tests)"
-	@echo "make clean      remove the virtual environment and caches"
+help:  ## list every target with what it does
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | awk -F'\t' '{printf "make %-14s %s\n", $$1, $$2}'
 
 # The venv is rebuilt only when the lock file or pyproject.toml changes.
 $(STAMP): requirements-lock.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; v=sys.version_info; sys.exit(0 if v[:2]==(3,11) else "Python 3.11 is needed (found %d.%d): set PYTHON=/path/to/python3.11" % v[:2])'
+	@test -n "$(PYTHON)" || { echo "No Python found: install Python 3.10 to 3.13 (python.org, or your system's packages), then run make again." >&2; exit 1; }
+	@$(PYTHON) tools/check_python.py
+	@if test -x $(BIN)/python && ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != tuple(map(int, "$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')".split("."))))'; then \
+		echo "$(VENV) was made with another Python: making it again with $(PYTHON)"; rm -rf $(VENV); fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet -r requirements-lock.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP)  ## make the virtual environment from the lock (first time, or after the lock changes)
 
-lab: $(STAMP)
+lab: $(STAMP)  ## set up (first time only) and open JupyterLab on the start notebook
 	$(BIN)/jupyter lab --port=$(PORT) --ServerApp.root_dir=. $(ROOT_FLAG) $(LAB_ARGS) notebooks/00-start-here.ipynb
 
-test: $(STAMP)
+test: $(STAMP)  ## set up and run every test: lint, release check, unit, data, notebooks (nbval), grading, browser
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m coursekit check
 	$(BIN)/python -m pytest -p tests.early_plugin -n $(JOBS) --dist loadfile \
@@ -45,34 +45,34 @@ test: $(STAMP)
 		tests $(wildcard notebooks solutions)
 
 # Quick loop while writing code: unit and data tests only, no notebooks.
-test-fast: $(STAMP)
+test-fast: $(STAMP)  ## unit and data tests only: no kernels, notebooks, servers or browsers (a quick loop)
 	$(BIN)/python -m pytest -q -n $(JOBS) tests -m "not slow"
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff over the whole kit
 	$(BIN)/python -m ruff check .
 
-check: $(STAMP)
+check: $(STAMP)  ## validate solutions/ and check that exercises/ is fresh and leak-free
 	$(BIN)/python -m coursekit check
 
-notebooks: $(STAMP)
+notebooks: $(STAMP)  ## re-execute the lesson and solution notebooks in place (stores outputs)
 	$(BIN)/python -m coursekit execute notebooks solutions
 
-exercises: $(STAMP)
+exercises: $(STAMP)  ## regenerate exercises/ from solutions/
 	$(BIN)/python -m coursekit release
 
 # Recompute every self-check answer (hashed) from the kit's data and functions; commit the diff.
-selfchecks: $(STAMP)
+selfchecks: $(STAMP)  ## recompute the lessons' self-check answers into data/selfchecks/
 	$(BIN)/python -m appraisal.selfcheck_answers
 
 # Rebuild the README's Binder badge from its BINDER_REPO line (fill that line in once, when the kit is published).
-binder-badge: $(STAMP)
+binder-badge: $(STAMP)  ## rebuild the README's Binder badge from its BINDER_REPO line
 	$(BIN)/python tools/binder_badge.py
 
-bench: $(STAMP)
+bench: $(STAMP)  ## timing benchmarks (not part of the tests)
 	$(BIN)/python bench/run_benchmarks.py
 
 # Regenerate the lock from pyproject.toml in a throwaway venv (needs the package registry).
-lock:
+lock:  ## regenerate requirements-lock.txt from pyproject.toml (needs the package registry)
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip setuptools
 	.lock-venv/bin/python -m pip install --quiet ".[test]"
@@ -81,6 +81,6 @@ lock:
 	  .lock-venv/bin/python -m pip freeze --all --exclude-editable | grep -vE '^(pip|hype-to-mechanism)[ =]'; } > requirements-lock.txt
 	rm -rf .lock-venv
 
-clean:
+clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .lock-venv build *.egg-info .pytest_cache .ruff_cache test-artifacts
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
