@@ -305,7 +305,10 @@ CHECKS: list[Check] = [
           answer=_hill_none,
           wrong=lambda: {("experiment",): "Experiment is one of them, but not the only one.",
                          **{tuple(sorted(_hill_none() - {v})): "Close: one more viewpoint has no supporting evidence."
-                            for v in sorted(_hill_none() - {"experiment"})}}),
+                            for v in sorted(_hill_none() - {"experiment"})},
+                         **{tuple(sorted(_hill_none() | {v})): f"The table rates {v} 'weak', not 'none'."
+                            for v in sorted(set(pd.read_csv(data_path("bradford_hill.csv"))
+                                                .query("support == 'weak'")["viewpoint"]))}}),
     Check("03", "03.e", "number",
           "Not the PPV for these inputs: check each argument of your ppv call against the question (odds as one "
           "number, power 0.8, the default alpha, no bias) and round to two decimals.",
