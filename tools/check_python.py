@@ -1,6 +1,7 @@
+# ruff: noqa: UP031  (percent formatting on purpose: this file must run on any old Python and say why not)
 """Refuse, in plain words, a Python the kit does not support (run by `make` before it sets anything up).
 
-Written for any Python 3 (no f-strings beyond 3.6, nothing imported from the kit), so that an old interpreter
+Written for any Python, 2.7 included (percent formatting, nothing imported from the kit), so that an old interpreter
 gets this message instead of a syntax error.
 """
 
