@@ -71,6 +71,36 @@ binder-badge: $(STAMP)  ## rebuild the README's Binder badge from its BINDER_REP
 bench: $(STAMP)  ## timing benchmarks (not part of the tests)
 	$(BIN)/python bench/run_benchmarks.py
 
+# A demo JupyterHub for a class (hub/: demo login, loopback only; INSTRUCTORS.md says what a real course uses).
+# hub/.venv holds the kit's lock, the hub's own lock and the kit (each user's environment); hub/node_modules the
+# proxy from the npm registry. `make hub` runs in the foreground: Ctrl-C, or `make hub-stop` from another shell,
+# stops the hub, its proxy and every user's server.
+HUB_VENV  := hub/.venv
+HUB_STAMP := $(HUB_VENV)/.installed
+HUB_PORT  ?= 8000
+HUB_STATE ?= hub/state
+.PHONY: hub hub-setup hub-stop hub-lock
+$(HUB_STAMP): requirements-lock.txt hub/requirements-hub-lock.txt pyproject.toml
+	test -x $(HUB_VENV)/bin/python || $(PYTHON) -m venv $(HUB_VENV)
+	$(HUB_VENV)/bin/python -m pip install --quiet --upgrade "pip>=24"
+	$(HUB_VENV)/bin/python -m pip install --quiet -r requirements-lock.txt -r hub/requirements-hub-lock.txt
+	$(HUB_VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+hub/node_modules/.package-lock.json: hub/package.json hub/package-lock.json
+	cd hub && npm ci --no-audit --no-fund --loglevel=error
+hub-setup: $(HUB_STAMP) hub/node_modules/.package-lock.json  ## install the demo hub (hub/.venv, hub/node_modules)
+hub: hub-setup  ## a demo JupyterHub with the kit on 127.0.0.1:$(HUB_PORT) (demo login; Ctrl-C stops it)
+	$(HUB_VENV)/bin/python hub/hubctl.py start --port $(HUB_PORT) --state $(HUB_STATE) $(HUB_ARGS)
+hub-stop:  ## stop the demo hub and everything it started
+	python3 hub/hubctl.py stop --state $(HUB_STATE)
+# Regenerate hub/requirements-hub-lock.txt: what JupyterHub and nbgitpuller add to the kit's lock.
+hub-lock:
+	rm -rf .hub-lock-venv && $(PYTHON) -m venv .hub-lock-venv
+	.hub-lock-venv/bin/python -m pip install --quiet -r requirements-lock.txt jupyterhub nbgitpuller -c requirements-lock.txt
+	{ sed -n '1,3p' hub/requirements-hub-lock.txt; .hub-lock-venv/bin/python -m pip freeze --all --exclude-editable \
+	  | grep -viE "^($$(sed -n 's/==.*//p' requirements-lock.txt | paste -sd'|')|pip)==" ; } > hub/requirements-hub-lock.new
+	mv hub/requirements-hub-lock.new hub/requirements-hub-lock.txt && rm -rf .hub-lock-venv
+
 # Regenerate the lock from pyproject.toml in a throwaway venv (needs the package registry).
 lock:  ## regenerate requirements-lock.txt from pyproject.toml (needs the package registry)
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

@@ -8,7 +8,8 @@ Run again on the same folder, it replaces the files with the kit's current ones 
 instructor pushes an update and students pull it with the same link.
 
 `hub_link(...)` builds an nbgitpuller link in the format of nbgitpuller's own link generator:
-`HUB/hub/user-redirect/git-pull?repo=URL&urlpath=lab/tree/REPO_NAME/PATH&branch=B`.
+`HUB/hub/user-redirect/git-pull?repo=URL&urlpath=lab/tree/REPO_NAME/PATH&branch=B` (plus `targetPath=REPO_NAME`
+where nbgitpuller's own folder name would differ, as for a URL ending in `.git`).
 """
 
 from __future__ import annotations
@@ -182,9 +183,11 @@ def student_repo(out: Path, root: Path = Path("."), branch: str = "main", messag
 
 
 def repo_name(repo_url: str) -> str:
-    """The folder nbgitpuller clones `repo_url` into: its last path part without `.git`."""
-    path = urlsplit(repo_url).path if "://" in repo_url else repo_url
-    name = path.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    """The folder the student's copy lives in: the URL's last path part, without a `.git` ending.
+
+    nbgitpuller (1.3) names the folder by the last part as it is, `.git` included; `hub_link` then adds
+    nbgitpuller's `targetPath` parameter so that the folder is this name either way."""
+    name = repo_url.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
     name = name[: -len(".git")] if name.endswith(".git") else name
     if not name:
         raise CoursekitError(f"--repo {repo_url!r}: cannot tell the repository's name from it")
@@ -205,6 +208,8 @@ def hub_link(hub_url: str, repo: str, branch: str = "main", path: str = "noteboo
     query = {"repo": repo, "urlpath": urlpath}
     if branch:
         query["branch"] = branch
+    if repo.rstrip("/").rsplit("/", 1)[-1] != repo_name(repo):  # e.g. a `.git` ending: name the folder
+        query["targetPath"] = repo_name(repo)
     base = hub_url if hub_url.endswith("/") else hub_url + "/"
     return f"{base}hub/user-redirect/git-pull?{urlencode(query)}"
 

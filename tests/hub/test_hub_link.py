@@ -28,7 +28,7 @@ def test_link_with_branch_path_trailing_slash_and_git_suffix():
         "http://127.0.0.1:8000/hub/user-redirect/git-pull"
         "?repo=https%3A%2F%2Fgit.example.edu%2Fcourse%2Fhype.git"
         "&urlpath=lab%2Ftree%2Fhype%2Fexercises%2F01-hype%2Fhype.ipynb"
-        "&branch=spring"
+        "&branch=spring&targetPath=hype"  # nbgitpuller would name the folder hype.git
     )
 
 
@@ -41,7 +41,7 @@ def test_hub_under_a_prefix_and_classic_tree():
 
 @pytest.mark.parametrize(
     ("url", "name"),
-    [("https://github.com/a/b.git", "b"), ("https://github.com/a/b/", "b"), ("git@github.com:a/c.git", "c"),
+    [("https://github.com/a/b.git", "b"), ("https://github.com/a/b/", "b"), ("git@github.com:c.git", "c"),
      ("/srv/course/d", "d"), ("file:///srv/e.git", "e")],
 )
 def test_repo_name_is_the_folder_nbgitpuller_clones_into(url, name):
