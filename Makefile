@@ -15,7 +15,7 @@ PORT   ?= 8888
 LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: help setup lab test test-fast lint check notebooks exercises selfchecks binder-badge bench lock clean
+.PHONY: help setup lab test test-fast lint check notebooks exercises selfchecks binder-badge bench lock clean hub-setup hub hub-stop hub-lock
 
 help:  ## list every target with what it does
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | awk -F'\t' '{printf "make %-14s %s\n", $$1, $$2}'
@@ -79,7 +79,6 @@ HUB_VENV  := hub/.venv
 HUB_STAMP := $(HUB_VENV)/.installed
 HUB_PORT  ?= 8000
 HUB_STATE ?= hub/state
-.PHONY: hub hub-setup hub-stop hub-lock
 $(HUB_STAMP): requirements-lock.txt hub/requirements-hub-lock.txt pyproject.toml
 	test -x $(HUB_VENV)/bin/python || $(PYTHON) -m venv $(HUB_VENV)
 	$(HUB_VENV)/bin/python -m pip install --quiet --upgrade "pip>=24"
@@ -89,12 +88,11 @@ $(HUB_STAMP): requirements-lock.txt hub/requirements-hub-lock.txt pyproject.toml
 hub/node_modules/.package-lock.json: hub/package.json hub/package-lock.json
 	cd hub && npm ci --no-audit --no-fund --loglevel=error
 hub-setup: $(HUB_STAMP) hub/node_modules/.package-lock.json  ## install the demo hub (hub/.venv, hub/node_modules)
-hub: hub-setup  ## a demo JupyterHub with the kit on 127.0.0.1:$(HUB_PORT) (demo login; Ctrl-C stops it)
+hub: hub-setup  ## a demo JupyterHub with the kit on 127.0.0.1:8000 (HUB_PORT=...; demo login; Ctrl-C stops it)
 	$(HUB_VENV)/bin/python hub/hubctl.py start --port $(HUB_PORT) --state $(HUB_STATE) $(HUB_ARGS)
 hub-stop:  ## stop the demo hub and everything it started
 	python3 hub/hubctl.py stop --state $(HUB_STATE)
-# Regenerate hub/requirements-hub-lock.txt: what JupyterHub and nbgitpuller add to the kit's lock.
-hub-lock:
+hub-lock:  ## regenerate hub/requirements-hub-lock.txt: what JupyterHub and nbgitpuller add to the kit's lock
 	rm -rf .hub-lock-venv && $(PYTHON) -m venv .hub-lock-venv
 	.hub-lock-venv/bin/python -m pip install --quiet -r requirements-lock.txt jupyterhub nbgitpuller -c requirements-lock.txt
 	{ sed -n '1,3p' hub/requirements-hub-lock.txt; .hub-lock-venv/bin/python -m pip freeze --all --exclude-editable \
