@@ -222,3 +222,24 @@ MISTAKES: dict[str, list[Mistake]] = {
         ),
     ],
 }
+
+
+def _inventory_mistakes() -> dict[str, list[Mistake]]:
+    """The concept inventory (issue 21): for each item, the first distractor, whose hint names the letter chosen
+    and the misconception behind it (data/inventory_items.csv; tools/make_inventory.py writes the notebooks)."""
+    import csv
+    from pathlib import Path
+
+    forms = {"A": "00-inventory-pre", "B": "05-inventory-post"}
+    found: dict[str, list[Mistake]] = {name: [] for name in forms.values()}
+    with open(Path(__file__).resolve().parents[1] / "data" / "inventory_items.csv", newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            wrong = next(x for x in "ABCD" if x != row["key"])
+            n = row["item"]
+            found[forms[row["form"]]].append(
+                Mistake(f"q{n}-answer", f"answer_q{n} = {wrong!r}\n", {f"q{n}-tests": f"You chose {wrong}"})
+            )
+    return found
+
+
+MISTAKES.update(_inventory_mistakes())
