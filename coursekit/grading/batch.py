@@ -26,6 +26,7 @@ from pathlib import Path
 
 from coursekit.cells import CellKind, cell_kind, grade_id
 from coursekit.grading.assignment import Assignment
+from coursekit.grading.cleanroom import CleanRoom, refused_message
 from coursekit.grading.deadlines import Deadline
 from coursekit.grading.forkserver import (
     ForkedKernel,
@@ -35,11 +36,18 @@ from coursekit.grading.forkserver import (
     start_server,
 )
 from coursekit.grading.gradebook import Gradebook
-from coursekit.grading.integrity import Guard
 from coursekit.grading.kernel import Limits, SandboxKernel, started
 from coursekit.grading.lms import ExportSettings
 from coursekit.grading.manual import apply_manual
-from coursekit.grading.pool import BatchPrep, WarmPool, pool_ahead, preimport, prepare_batch, settle
+from coursekit.grading.pool import (
+    BatchPrep,
+    WarmPool,
+    assignment_imports,
+    pool_ahead,
+    preimport,
+    prepare_batch,
+    settle,
+)
 from coursekit.grading.prepare import SubmissionProblem, check_assignment, read_submission, restore
 from coursekit.grading.profile import Profile
 from coursekit.grading.report import Progress, summary, write_reports
@@ -51,7 +59,7 @@ from coursekit.grading.submissions import Submission
 from coursekit.release import stamp_of
 
 GRADED, ERROR_STATUS, TIMEOUT_STATUS = Status.GRADED, Status.ERROR, Status.TIMEOUT
-TAMPERED_STATUS = Status.TAMPERED  # the submission hooked the kernel to change how later cells run (integrity.py)
+REFUSED_STATUS = Status.REFUSED  # the clean room refused some answers (cleanroom.py)
 TEMP_PREFIX = "coursekit-grade-"
 OWNER_FILE = "owner.pid"
 STALE_AFTER = 6 * 3600  # seconds: a temporary folder without a live owner older than this is removed
@@ -76,6 +84,8 @@ class Options:
     # containment is graded again when the sandbox is asked for
     warm: bool = field(default=True, metadata=_not_in_fingerprint())  # pre-import, font cache, bytecode
     # (pool.py); False: kernels start cold, one ahead per job (for measuring what the pool saves)
+    clean_room: bool = True  # tests run in a checker kernel that never runs student code (cleanroom.py); False:
+    # in the student's kernel, as nbgrader does (unprotected: for negative controls and measurements only)
 
     def fingerprint(self, assignment: Assignment) -> str:
         """A hash of the assignment and of every option that can change a grade."""
@@ -243,15 +253,19 @@ async def grade_one(
         return result, False
     result.notes = notes + prepared.notes
     kernel: SandboxKernel | ForkedKernel | None = None
-    root = None
+    checker: SandboxKernel | ForkedKernel | None = None
+    root = checker_root = None
     try:
         try:
             with profile.timed("wait for kernel"):
-                root, kernel = (
+                slot = (
                     await kernel_slot
                     if kernel_slot is not None
-                    else await _new_kernel(assignment, options, base, box, prep, profile)
+                    else await _new_slot(assignment, options, base, box, prep, profile)
                 )
+            root, kernel = slot[0], slot[1]
+            if len(slot) == 4:
+                checker_root, checker = slot[2], slot[3]
         except Exception as exc:  # noqa: BLE001 - a kernel that will not start is reported, not raised
             result.status, result.message = (
                 ERROR_STATUS,
@@ -259,11 +273,20 @@ async def grade_one(
             )
             return result, True
         before = {i: sandbox_chdir(kernel.folder) for i in prepared.instructor}
-        guard = Guard(kernel.folder)
-        with profile.timed("guard setup"):
-            await guard.setup(kernel)
+        room, tests = None, set()
+        if checker is not None:
+            room = CleanRoom(kernel, checker, tuple(m for m, _names in assignment_imports(assignment.source)))
+            tests = {
+                i for i in prepared.instructor if cell_kind(prepared.nb.cells[i]) is CellKind.AUTOGRADER_TESTS
+            }
+            with profile.timed("checker setup"):
+                if not (await room.setup_student() and await room.setup_checker()):
+                    raise RuntimeError("the clean room could not be set up")
         with profile.timed("cells"):
-            run = await run_notebook(prepared.nb, kernel, options.limits, prepared.labels, before, guard)
+            run = await run_notebook(prepared.nb, kernel, options.limits, prepared.labels, before, room, tests)
+        if room is not None:
+            for phase, seconds in room.seconds.items():
+                profile.add(phase, seconds)
         with profile.timed("scoring"):
             result.questions = _scores(assignment, prepared, run, options.stderr_fails)
         for index, cell_run in sorted(run.cells.items()):
@@ -282,15 +305,18 @@ async def grade_one(
             if r.status == TIMEOUT and i not in prepared.instructor
         ]
         result.message = "; ".join(m for m in [run.message, *timeouts, *result.notes] if m)
-        if guard.findings:
-            result.status = TAMPERED_STATUS
-            result.message = "; ".join(m for m in [tampered_message(guard.findings), result.message] if m)
+        if room is not None and room.refusals:
+            if result.status == GRADED:
+                result.status = REFUSED_STATUS
+            result.message = "; ".join(m for m in [refused_message(room.refusals), result.message] if m)
     finally:
         with profile.timed("kernel stop"):
-            if kernel is not None:
-                await kernel.stop()
-            if root is not None:
-                _rmtree(root)
+            for k in (kernel, checker):
+                if k is not None:
+                    await k.stop()
+            for folder in (root, checker_root):
+                if folder is not None:
+                    _rmtree(folder)
         result.seconds = round(time.monotonic() - t0, 2)
     return result, True
 
@@ -310,15 +336,6 @@ def _forgive_rerelease(nb, assignment: Assignment, notes: list[str]) -> None:
             "your notebook is from an earlier release of this assignment; the current checks were run"
         )
     notes[:] = kept
-
-
-def tampered_message(findings: list[str], shown: int = 6) -> str:
-    """The row's message for a submission that hooked the kernel: what was found, for the instructor to judge."""
-    more = f"; and {len(findings) - shown} more" if len(findings) > shown else ""
-    return (
-        "TAMPERED: the submission changed how later cells run; the hooks found were removed and the tests "
-        f"still ran, but check this notebook by hand: {'; '.join(findings[:shown])}{more}"
-    )
 
 
 KERNEL_ENV_EXTRA = {"NBGRADER_EXECUTION": "autograde", "PYTHONDONTWRITEBYTECODE": "1"}
@@ -377,6 +394,39 @@ async def _new_kernel(
         raise
 
 
+Slot = tuple  # (root, kernel) or, with the clean room, (root, kernel, checker's root, checker)
+
+
+async def _new_slot(
+    assignment: Assignment,
+    options: Options,
+    base: Path,
+    box: Containment | None = None,
+    prep: BatchPrep | None = None,
+    profile: Profile | None = None,
+    server: ForkServer | None = None,
+) -> Slot:
+    """What one submission needs: its kernel, and with the clean room a checker kernel made the same way (both
+    started at once; if either fails, neither is kept)."""
+    if not options.clean_room:
+        return await _new_kernel(assignment, options, base, box, prep, profile, server)
+    made = await asyncio.gather(
+        _new_kernel(assignment, options, base, box, prep, profile, server),
+        _new_kernel(assignment, options, base, box, prep, profile, server),
+        return_exceptions=True,
+    )
+    failed = [m for m in made if isinstance(m, BaseException)]
+    if failed:
+        for m in made:
+            if not isinstance(m, BaseException):
+                with contextlib.suppress(BaseException):
+                    await m[1].stop()
+                _rmtree(m[0])
+        raise failed[0]
+    (root, kernel), (checker_root, checker) = made
+    return root, kernel, checker_root, checker
+
+
 def sha256_of(path: Path) -> str:
     try:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -410,7 +460,7 @@ async def _grade_all(
                 base, assignment.files, box, KERNEL_ENV_EXTRA, prep.imports, prep.home_seed
             )
     pool = WarmPool(
-        lambda: _new_kernel(assignment, options, base, box, prep, profile, server),
+        lambda: _new_slot(assignment, options, base, box, prep, profile, server),
         workers if ahead is None else ahead,
         len(todo),
     )
@@ -440,9 +490,11 @@ async def _grade_all(
 
 async def _discard(slot: asyncio.Task) -> None:
     with contextlib.suppress(BaseException):
-        root, kernel = await slot
-        await kernel.stop()
-        _rmtree(root)
+        made = await slot
+        for root, kernel in zip(made[::2], made[1::2], strict=True):
+            with contextlib.suppress(BaseException):
+                await kernel.stop()
+            _rmtree(root)
 
 
 @dataclass

@@ -7,7 +7,7 @@ or when the server cannot start) each kernel is started, then given the imports 
   `from ... import` statements of its code cells (parsed with `ast`; nothing is hard-coded).
 - `preimport` imports them in a started kernel, silently: evaluated as a user expression (no input or AST
   transformer sees it, nothing is stored in `In`/`Out`, the execution count does not move, no name is bound).
-  It runs before the integrity guard records its baseline (batch.py sets the guard up after taking a kernel).
+  It runs before the clean room puts its code in the kernel (batch.py does that after taking a kernel).
 - `WarmPool` keeps `ahead` kernels starting or ready beyond those in use, and never starts more than the batch
   needs. Each kernel serves one submission and is destroyed after it (batch.py); a kernel waiting in the pool
   holds the assignment's files only, never anything of a submission.

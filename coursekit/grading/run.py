@@ -18,7 +18,7 @@ from coursekit.grading.kernel import Limits, SandboxKernel
 from coursekit.grading.status import CellStatus
 
 if TYPE_CHECKING:
-    from coursekit.grading.integrity import Guard
+    from coursekit.grading.cleanroom import CleanRoom
 
 INTERRUPT_GRACE = 3.0  # seconds a kernel gets to stop after an interrupt before it is killed
 POLL = 1.0
@@ -211,13 +211,15 @@ async def run_notebook(
     limits: Limits,
     labels: dict[int, str],
     before: dict[int, str] | None = None,
-    guard: Guard | None = None,
+    room: CleanRoom | None = None,
+    tests: set[int] | None = None,
 ) -> NotebookRun:
     """Run the code cells of `nb` in order in `kernel`, storing outputs in the cells. `labels` names cells in
-    messages; `before[i]`, if given, is run silently just before cell i, or with a `guard` (already set up in
-    the kernel), the guard's canary and integrity check are run there instead. Never raises for what the code
-    does."""
+    messages; `before[i]`, if given, is run silently just before cell i (the instructor's cells). With a clean
+    `room` (cleanroom.py), the cells in `tests` run in its checker instead, never in `kernel`, and the other
+    instructor cells (those in `before`) run in both. Never raises for what the code does."""
     before = before or {}
+    tests = tests or set()
     start = time.monotonic()
     nb_deadline = start + limits.notebook_timeout if limits.notebook_timeout > 0 else float("inf")
     code = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and cell.source.strip()]
@@ -232,13 +234,18 @@ async def run_notebook(
                 f"{len(code) - n - 1} code cells after it were not run"
             )
             break
-        if index in before:
-            if guard is not None:
-                await guard.before_cell(kernel, label)
-            else:
-                await run_silently(kernel, before[index])
-        t0 = time.monotonic()
         cell_limit = limits.cell_timeout if limits.cell_timeout > 0 else float("inf")
+        if room is not None and index in tests:
+            deadline = min(time.monotonic() + cell_limit, nb_deadline)
+            run = await room.run_instructor_cell(
+                cell.source, label, deadline, limits.output_bytes, min(cell_limit, limits.notebook_timeout or cell_limit)
+            )
+            result.cells[index] = run
+            cell.outputs = run.outputs
+            continue
+        if index in before:
+            await run_silently(kernel, before[index])
+        t0 = time.monotonic()
         deadline = min(t0 + cell_limit, nb_deadline)
         sink = _Collector(limits.output_bytes)
         msg_id = kernel.kc.execute(cell.source, store_history=True, allow_stdin=False, stop_on_error=False)
@@ -258,8 +265,8 @@ async def run_notebook(
             cell.outputs = run.outputs
             if stopped != "idle":
                 await kernel.restart()  # the code ignored the interrupt: a fresh kernel for what follows
-                if guard is not None:
-                    await guard.setup(kernel)
+                if room is not None:
+                    await room.setup_student()
                 result.message = f"{label} ignored the interrupt after its timeout; the kernel was restarted"
             continue
         if outcome == "died":
@@ -280,6 +287,10 @@ async def run_notebook(
         run.seconds = time.monotonic() - t0
         result.cells[index] = run
         cell.outputs = run.outputs
+        if room is not None and index in before:  # a read-only cell: the tests need what it binds too
+            await room.run_instructor_cell(
+                cell.source, label, min(time.monotonic() + cell_limit, nb_deadline), limits.output_bytes, cell_limit
+            )
     for index, run in result.cells.items():
         if run.status == NOT_RUN:
             nb.cells[index].outputs = []

@@ -13,11 +13,11 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from coursekit.grading import batch
+from coursekit.grading import batch, run
 from coursekit.grading.assignment import load_assignment
 from coursekit.grading.batch import KERNEL_ENV_EXTRA, Options, grade_batch
+from coursekit.grading.cleanroom import CleanRoom
 from coursekit.grading.forkserver import start_server
-from coursekit.grading.integrity import Guard
 from coursekit.grading.kernel import TOKEN_VARIABLE, Limits, started
 from coursekit.grading.pool import (
     WARM_RSS,
@@ -169,7 +169,7 @@ def _tree(top):
 _facts = {
     "names": sorted(k for k in _ip.user_ns if not k.startswith("_facts")),
     "in": list(In), "out": sorted(Out), "count": _ip.execution_count,
-    "modules": sorted(m for m in sys.modules if not m.startswith("_coursekit_guard_")),
+    "modules": sorted(m for m in sys.modules if not m.startswith("_coursekit_s_")),
     "cwd": _norm(os.getcwd()), "files": _tree("."), "home": _tree(os.path.expanduser("~")),
     "tmp": sorted(os.listdir("/tmp")),
     "env": {k: _norm(v) for k, v in os.environ.items() if k != "TOKEN"},
@@ -204,7 +204,8 @@ PLOTTING_IMPORT = "import matplotlib.pyplot as plt"
 
 def _facts_of(warm: bool, sandboxed: bool, tmp_path: Path, forked: bool = False) -> tuple[dict, list[str]]:
     """Facts of one kernel as the grader prepares it (warm: from the pool, `forked` from the batch's fork server;
-    else as before the pool), after the release's import cells ran, and the integrity guard's findings."""
+    else as before the pool), after the release's import cells ran, and what went wrong (nothing, we hope) with
+    the clean room's code that the grader puts in a student kernel (cleanroom.py) before and after them."""
     assignment = load_assignment("01-hype", REPO)
     # As an assignment that plots would: importing pyplot loads matplotlib's font manager, whose cache the pool
     # builds once per batch (the kit's own packages import pyplot only when a figure is drawn).
@@ -238,13 +239,16 @@ def _facts_of(warm: bool, sandboxed: bool, tmp_path: Path, forked: bool = False)
             root, work, env = batch.make_sandbox(assignment, base)
             kernel = await started(work, options.limits, env)
         try:
-            guard = Guard(kernel.folder)
-            await guard.setup(kernel)
+            room = CleanRoom(kernel, kernel, ())
+            problems = [] if await room.setup_student() else ["the clean room could not be set up"]
             for source in import_cells:
                 await _execute(kernel, source)
             facts = json.loads(await _execute(kernel, FACTS))
-            await guard.before_cell(kernel, "a test cell")
-            return facts, guard.findings
+            expression = "__import__(%r).dump_many(%r)" % (room.student_module, '["In"]')  # noqa: UP031
+            fetched = await run.evaluate(kernel, expression, 10)
+            if not fetched or fetched.get("status") != "ok":
+                problems.append(f"the student's values could not be read: {fetched}")
+            return facts, problems
         finally:
             await kernel.stop()
             shutil.rmtree(root, ignore_errors=True)
@@ -272,7 +276,7 @@ def fresh_sandboxed(tmp_path_factory) -> tuple[dict, list[str]]:
 def test_a_warm_sandboxed_kernel_is_what_a_fresh_one_is_after_the_import_cells(tmp_path, fresh_sandboxed):
     warm, warm_findings = _facts_of(True, True, tmp_path)
     fresh, fresh_findings = fresh_sandboxed
-    assert warm_findings == fresh_findings == []  # the pre-import is not taken for tampering
+    assert warm_findings == fresh_findings == []  # the clean room works in a warm kernel as in a fresh one
     assert "pandas" in warm["modules"] and "matplotlib.pyplot" in warm["modules"]  # the test sees real imports
     assert warm["count"] == fresh["count"] == len(fresh["in"]) > 2  # every cell counted, In[0] is ''
     assert warm["mpl"][2]  # the prebuilt font cache lists the same fonts, in a writable cache folder
@@ -334,8 +338,8 @@ def test_kernels_started_ahead_see_nothing_of_earlier_submissions(tmp_path):
         assert result.answer_errors == []  # the cell ran to its end: no LEAK, no other error
         q2 = next(q for q in result.questions if q.grade_id == "q2-tests")
         assert q2.status == "failed" and "NameError" not in q2.message  # the test saw its (wrong) answer
-    # Four kernels, each forked ahead of need from the batch's one fork server (forkserver.py), which did the
-    # imports once.
-    assert outcome.profile.counts["wait for kernel"] == 4 and outcome.profile.counts["kernel start"] == 4
+    # Four submissions, each with its kernel and its checker (cleanroom.py), every one forked ahead of need from the
+    # batch's one fork server (forkserver.py), which did the imports once.
+    assert outcome.profile.counts["wait for kernel"] == 4 and outcome.profile.counts["kernel start"] == 8
     assert outcome.profile.counts["fork server"] == 1 and "imports" not in outcome.profile.counts
 

@@ -55,12 +55,14 @@ def test_grade_profile_prints_each_phase_once_per_submission(tmp_path, capsys, s
     text = capsys.readouterr().out
     table = text[text.index("profile: 1 submissions graded") :].splitlines()
     rows = _rows(table)
-    for phase in ("kernel start", "wait for kernel", "restore", "guard setup", "cells", "scoring"):
+    for phase in ("wait for kernel", "restore", "checker setup", "cells", "checker", "scoring"):
         assert rows[phase][1] == "1", phase  # once for the one submission
-    # Unsandboxed, the kernel imports the assignment's modules after it starts; in the sandbox, the batch's fork
+    assert rows["kernel start"][1] == "2"  # its kernel and its checker (cleanroom.py)
+    # Unsandboxed, each kernel imports the assignment's modules after it starts; in the sandbox, the batch's fork
     # server imports them once, before any kernel (when bubblewrap cannot run here, "auto" is unsandboxed).
-    once = "fork server" if sandbox == "auto" and not probe() else "imports"
-    assert rows[once][1] == "1" and ({"fork server", "imports"} - {once}).isdisjoint(rows)
+    forked = sandbox == "auto" and not probe()
+    once = "fork server" if forked else "imports"
+    assert rows[once][1] == ("1" if forked else "2") and ({"fork server", "imports"} - {once}).isdisjoint(rows)
     assert rows["prepare batch"][1] == "1" and float(rows["cells"][0]) > 0
     assert rows["writing"][1] == "2"  # its gradebook row, then the reports
 
