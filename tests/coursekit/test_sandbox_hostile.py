@@ -1,9 +1,11 @@
 """Hostile submissions (tests/fixtures/submissions/hostile, made by make_hostile.py) in one batch with honest ones.
 
-With the bubblewrap sandbox and the integrity guard, no attack reads, writes, plants, connects or outlives its
-kernel, no score is forged, and the honest submissions are graded exactly as in an unprotected run. The same
-batch graded with `--sandbox none` and the guard switched off is the negative control: there, every attack
-succeeds, which shows that each test below can fail.
+With the bubblewrap sandbox and the clean room (the tests run in a checker kernel that never runs student code,
+cleanroom.py), no attack reads, writes, plants, connects or outlives its kernel, no score is forged, no test text
+leaks, and the honest submissions are graded exactly as in an unprotected run. The same batch graded with
+`--sandbox none` and the tests run in the student's kernel (as nbgrader runs them) is the negative control: there,
+every attack succeeds, which shows that each test below can fail. The forging and leaking attacks are also graded
+with the clean room but without the sandbox (`clean`), so that they are tested where bubblewrap cannot run.
 """
 
 from __future__ import annotations
@@ -22,12 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from coursekit.grading import batch
 from coursekit.grading.assignment import load_assignment
 from coursekit.grading.batch import Options, grade_batch
-from coursekit.grading.integrity import Guard
 from coursekit.grading.kernel import Limits
-from coursekit.grading.run import run_silently, sandbox_chdir
 from coursekit.grading.sandbox import probe
 from coursekit.grading.submissions import find_submissions
 from coursekit.notebook_io import notebook_text, read_notebook
@@ -38,15 +37,28 @@ PORT = 47613  # as in make_hostile.py
 LATE = "coursekit-hostile-late"
 PLANTED = "coursekit_hostile_planted.pth"
 CONTAINMENT = ("read_files", "read_proc", "write_outside", "plant_code", "network", "detached")
-FORGING = ("input_transformer", "ast_transformer", "event_hook", "trace_function", "hidden_errors")
-FOUND = {  # what the row must say was found, per forging fixture
-    "input_transformer": ["input transformer (cleanup) added: '_no_asserts'"],
-    "ast_transformer": ["AST transformer added: 'NoAsserts'"],
-    "event_hook": ["event callback (pre_run_cell) added: '_again'"],
-    "trace_function": ["a trace function was set (sys.settrace)", "sys.gettrace was replaced"],
-    "hidden_errors": ["method showtraceback was replaced", "a custom exception handler was set"],
+FORGING = (  # blank answers plus a hook: full or partial marks when the tests run in the student's kernel
+    "input_transformer", "ast_transformer", "event_hook", "trace_function", "hidden_errors",
+    "iopub_filter", "guard_replaced", "ast_callbacks", "closure_edit", "always_equal",
+)
+PARTLY = {"patched_builtins": ("2", "0"), "patched_library": ("0", "0")}  # what their honest content earns
+REFUSED = {  # what the row and the feedback page must say
+    "always_equal": ["total_participants must be a plain int, got a subclass of int"],
+    "guard_replaced": ["the answers could not be read"],  # its values come back as "[]"
 }
+LEAKING = ("leak_in",)
 HONEST = ("honest", "peer")
+HIDDEN_INPUTS = ("Miracle berry cures cancer", "MIRACLE, miracle!")  # text of the hidden tests only
+# Hidden checks written with the libraries a student can patch (the copy of the source gets them; same answers).
+HIDDEN_Q1 = (
+    "import pandas as pd\n"
+    "pd.testing.assert_series_equal(\n"
+    "    pd.Series([count_hype_words(\"Miracle berry cures cancer\", {\"miracle\", \"cures\"}),\n"
+    "               count_hype_words(\"MIRACLE, miracle!\", {\"miracle\"})]),\n"
+    "    pd.Series([2, 2]),\n"
+    ")\n"
+)
+HIDDEN_Q2 = "import numpy\nassert numpy.isclose(total_participants, 60)\n"
 PROBLEM = probe()
 needs_bwrap = pytest.mark.skipif(bool(PROBLEM), reason=f"bubblewrap cannot run here: {PROBLEM}")
 pytestmark = pytest.mark.slow
@@ -124,17 +136,15 @@ def _listen(received: list[bytes], stop: threading.Event) -> threading.Thread | 
     return thread
 
 
-class _NoGuard(Guard):
-    """The integrity guard switched off (negative control): only moves back to the working folder."""
-
-    async def setup(self, kernel) -> None:
-        return None
-
-    async def before_cell(self, kernel, label: str) -> None:
-        await run_silently(kernel, sandbox_chdir(self.folder))
+def _with_library_checks(source: str, gid: str) -> str:
+    """A test cell whose hidden part checks the same answers with pandas.testing (q1) or numpy.isclose (q2)."""
+    begin, end = "### BEGIN HIDDEN TESTS\n", "### END HIDDEN TESTS"
+    head, _, rest = source.partition(begin)
+    _, _, tail = rest.partition(end)
+    return head + begin + (HIDDEN_Q1 if gid == "q1-tests" else HIDDEN_Q2) + end + tail
 
 
-def _grade(tmp: Path, mode: str, guard: bool) -> Scene:
+def _grade(tmp: Path, mode: str, clean_room: bool, students: tuple[str, ...] | None = None) -> Scene:
     root = tmp / "course"
     for folder in ("solutions", "exercises"):
         shutil.copytree(FIXTURES / "assignments" / folder, root / folder)
@@ -142,6 +152,9 @@ def _grade(tmp: Path, mode: str, guard: bool) -> Scene:
     source = root / "solutions" / "ps1" / "ps1.ipynb"
     nb = read_notebook(source)
     for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in ("q1-tests", "q2-tests"):
+            cell.source = _with_library_checks(cell.source, gid)
         if "### END HIDDEN TESTS" in cell.source:
             marker = "### END HIDDEN TESTS"
             cell.source = cell.source.replace(marker, f"# {secret['solutions']}\n{marker}")
@@ -149,7 +162,8 @@ def _grade(tmp: Path, mode: str, guard: bool) -> Scene:
     subs = root / "submissions"
     subs.mkdir()
     for path in HOSTILE.glob("*.ipynb"):
-        shutil.copy(path, subs / path.name)
+        if students is None or path.stem in students:
+            shutil.copy(path, subs / path.name)
     peer = read_notebook(HOSTILE / "honest.ipynb")
     peer.cells[0].source += f"\n\n{secret['peer']}"
     (subs / "peer.ipynb").write_text(notebook_text(peer), encoding="utf-8")
@@ -165,11 +179,11 @@ def _grade(tmp: Path, mode: str, guard: bool) -> Scene:
         mp.setenv("HOME", str(home))
         mp.setenv("COURSEKIT_TEST_TOKEN", secret["env"])
         mp.chdir(root)
-        if not guard:
-            mp.setattr(batch, "Guard", _NoGuard)
         assignment = load_assignment(str(source))
         found = find_submissions([subs], "ps1", "ps1")
-        options = Options(limits=Limits(cell_timeout=10, notebook_timeout=60), jobs=2, sandbox=mode)
+        options = Options(
+            limits=Limits(cell_timeout=10, notebook_timeout=60), jobs=2, sandbox=mode, clean_room=clean_room
+        )
         try:
             scene.phases = grade_batch(assignment, found, scene.out, options).profile.counts
             time.sleep(4.5)  # the detached process writes after 3 s
@@ -189,13 +203,21 @@ def _grade(tmp: Path, mode: str, guard: bool) -> Scene:
 def sandboxed(tmp_path_factory) -> Scene:
     if PROBLEM:
         pytest.skip(f"bubblewrap cannot run here: {PROBLEM}")
-    return _grade(tmp_path_factory.mktemp("sandboxed"), "bubblewrap", guard=True)
+    return _grade(tmp_path_factory.mktemp("sandboxed"), "bubblewrap", clean_room=True)
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> Scene:
+    """The forging and leaking attacks with the clean room, without the sandbox (they touch nothing outside)."""
+    students = (*FORGING, *PARTLY, *LEAKING, "honest")
+    return _grade(tmp_path_factory.mktemp("clean"), "none", clean_room=True, students=students)
 
 
 @pytest.fixture(scope="module")
 def unprotected(tmp_path_factory) -> Scene:
-    """The negative control: no sandbox, no guard. What the attacks leave behind is noted, then removed."""
-    scene = _grade(tmp_path_factory.mktemp("unprotected"), "none", guard=False)
+    """The negative control: no sandbox, tests in the student's kernel. What the attacks leave behind is noted,
+    then removed."""
+    scene = _grade(tmp_path_factory.mktemp("unprotected"), "none", clean_room=False)
     for pid in scene.late_pids:
         try:
             os.kill(pid, signal.SIGKILL)
@@ -213,6 +235,10 @@ def _leak(scene: Scene, student: str) -> str:
 
 def _score(row: dict[str, str]) -> tuple[str, str, str]:
     return row["q1-tests"], row["q2-tests"], row["status"]
+
+
+def _feedback(scene: Scene, student: str) -> str:
+    return (scene.out / "feedback" / f"{student}.html").read_text(encoding="utf-8")
 
 
 # --- the negative control: every attack works without protection --------------------------------------------
@@ -237,14 +263,21 @@ def test_control_unprotected_writes_plants_network_and_orphans_succeed(unprotect
 
 
 @pytest.mark.parametrize("student", FORGING)
-def test_control_unguarded_hooks_forge_scores(unprotected, student):
+def test_control_in_kernel_hooks_forge_scores(unprotected, student):
     row = unprotected.rows[student]
     assert float(row["autograded"]) > 0, row  # blank answers, yet points
     assert row["status"] == "graded"
 
 
-def test_control_unguarded_patched_builtin_forges_a_point(unprotected):
+def test_control_in_kernel_patched_builtin_and_libraries_forge_points(unprotected):
     assert _score(unprotected.rows["patched_builtins"]) == ("2", "1", "graded")
+    assert _score(unprotected.rows["patched_library"]) == ("2", "1", "graded")  # both answers are wrong
+
+
+def test_control_in_kernel_hidden_tests_leak_through_in(unprotected):
+    leaked = unprotected.rows["leak_in"]["message"] + _feedback(unprotected, "leak_in")
+    assert all(text in leaked for text in HIDDEN_INPUTS), leaked[:500]
+    assert unprotected.secret["solutions"] in unprotected.outputs
 
 
 # --- with the sandbox and the guard ---------------------------------------------------------------------------
@@ -284,24 +317,47 @@ def test_containment_attacks_keep_their_honest_marks(sandboxed, student):
     assert sandboxed.rows[student]["sandbox"] == "bubblewrap"
 
 
-@needs_bwrap
-@pytest.mark.parametrize("student", FORGING)
-def test_hooks_forge_nothing_and_are_flagged(sandboxed, student):
-    row = sandboxed.rows[student]
-    assert _score(row) == ("0", "0", "tampered"), row
-    assert row["message"].startswith("TAMPERED")
-    for what in FOUND[student]:
-        assert what in row["message"], (what, row["message"])
-    page = (sandboxed.out / "feedback" / f"{student}.html").read_text(encoding="utf-8")
-    assert "TAMPERED" in page
+def _forge_nothing(scene: Scene) -> None:
+    for student in FORGING:
+        row = scene.rows[student]
+        assert (row["q1-tests"], row["q2-tests"]) == ("0", "0"), (student, row)
+        assert row["status"] == ("refused" if student in REFUSED else "graded"), (student, row)
+        for what in REFUSED.get(student, []):
+            assert what in row["message"] and what in _feedback(scene, student), (student, row["message"])
+    for student, marks in PARTLY.items():
+        assert _score(scene.rows[student]) == (*marks, "graded"), (student, scene.rows[student])
+
+
+def _leak_nothing(scene: Scene) -> None:
+    row = scene.rows["leak_in"]
+    assert _score(row) == ("2", "1", "graded"), row  # its honest answers
+    assert "IN[" in row["message"] + _feedback(scene, "leak_in")  # its cells ran and raised what In held
+    for text in (*HIDDEN_INPUTS, scene.secret["solutions"], "### BEGIN HIDDEN TESTS", "pd.testing"):
+        assert text not in scene.outputs, text
+
+
+def test_with_the_clean_room_hooks_and_patches_forge_nothing(clean):
+    _forge_nothing(clean)
+
+
+def test_with_the_clean_room_no_test_text_leaks(clean):
+    _leak_nothing(clean)
+
+
+def test_with_the_clean_room_honest_work_is_graded_as_without_it(clean, unprotected):
+    got, control = clean.rows["honest"], unprotected.rows["honest"]
+    for column in ("q1-tests", "q2-tests", "q3-written", "autograded", "total", "status", "message"):
+        assert got[column] == control[column], column
 
 
 @needs_bwrap
-def test_patched_builtins_are_restored_and_flagged(sandboxed):
-    row = sandboxed.rows["patched_builtins"]
-    assert _score(row) == ("2", "0", "tampered"), row
-    for name in ("isinstance", "AssertionError", "__import__"):
-        assert f"builtin {name} was replaced" in row["message"]
+def test_sandboxed_hooks_and_patches_forge_nothing(sandboxed):
+    _forge_nothing(sandboxed)
+
+
+@needs_bwrap
+def test_sandboxed_no_test_text_leaks(sandboxed):
+    _leak_nothing(sandboxed)
 
 
 @needs_bwrap
