@@ -41,7 +41,6 @@ SECONDS = {
     "tests/coursekit/test_semester_reports.py": 12,
     "tests/coursekit/test_coursekit_execute.py": 8,
     "tests/coursekit/test_forkserver.py": 5,
-    "tests/coursekit/test_integrity.py": 4.5,
     "notebooks/02-evidence-hierarchy.ipynb": 4,
     "notebooks/03-mechanism-plausibility.ipynb": 3.8,
     "tests/coursekit/test_profile.py": 3.8,
