@@ -33,18 +33,18 @@ def git(repo: Path, *args: str) -> str:
 
 
 def instructor_update(repo: Path, student_line: str) -> tuple[str, str]:
-    """The instructor changes lesson 00 in the student repository and commits: one new sentence in the "Try it"
-    text (lines no student edits) and a new default on the very line the student edits. Returns the new sentence
-    and the instructor's version of the student's line."""
+    """The instructor changes lesson 00 in the student repository and commits: one new sentence in the "Why this
+    article" text (lines no student edits or runs) and a new default on the very line the student edits. Returns
+    the new sentence and the instructor's version of the student's line."""
     import nbformat
 
     path = repo / LESSON
     nb = nbformat.read(path, as_version=4)
-    try_it = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.startswith("### Try it"))
-    sentence = "Instructor's update: also try the pattern 'research shows'."
-    nb.cells[try_it].source += "\n\n" + sentence
+    why = next(c for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## Why this article"))
+    sentence = "Instructor's update: read the article once before you start."
+    why.source += "\n\n" + sentence
     theirs = 'pattern = "studies show"   # change this pattern'
-    code = nb.cells[try_it + 1]
+    code = next(c for c in nb.cells if c.cell_type == "code" and student_line in c.source)
     assert student_line in code.source, code.source
     code.source = code.source.replace(student_line, theirs)
     nbformat.write(nb, path)
