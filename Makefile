@@ -99,14 +99,16 @@ hub-lock:  ## regenerate hub/requirements-hub-lock.txt: what JupyterHub and nbgi
 	  | grep -viE "^($$(sed -n 's/==.*//p' requirements-lock.txt | paste -sd'|')|pip)==" ; } > hub/requirements-hub-lock.new
 	mv hub/requirements-hub-lock.new hub/requirements-hub-lock.txt && rm -rf .hub-lock-venv
 
-# Regenerate the lock from pyproject.toml in a throwaway venv (needs the package registry).
-lock:  ## regenerate requirements-lock.txt from pyproject.toml (needs the package registry)
+# Regenerate the lock from pyproject.toml: one universal file for every supported Python (pins that differ by
+# version carry a marker), keeping today's pins where they still fit, then resolved once more for each version.
+lock:  ## regenerate requirements-lock.txt for Python 3.10 to 3.13 (needs the package registry)
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/python -m pip install --quiet --upgrade pip setuptools
-	.lock-venv/bin/python -m pip install --quiet ".[test]"
-	{ echo "# Lock file: every package pinned for Python 3.11."; \
-	  echo "# Regenerate with 'make lock' after changing pyproject.toml; 'make test' checks environment.yml agrees."; \
-	  .lock-venv/bin/python -m pip freeze --all --exclude-editable | grep -vE '^(pip|hype-to-mechanism)[ =]'; } > requirements-lock.txt
+	.lock-venv/bin/python -m pip install --quiet "uv==0.13.8"
+	.lock-venv/bin/uv pip compile pyproject.toml --extra test --universal --python-version 3.10 --no-annotate \
+		--custom-compile-command "make lock" --quiet -o requirements-lock.txt
+	for v in $(SUPPORTED_PYTHONS); do \
+		.lock-venv/bin/uv pip compile requirements-lock.txt --python-version $$v --quiet -o /dev/null \
+		|| { echo "the lock does not resolve for Python $$v" >&2; exit 1; }; done
 	rm -rf .lock-venv
 
 clean:  ## remove the virtual environment and caches
