@@ -435,6 +435,10 @@ def build_parser() -> argparse.ArgumentParser:
     from coursekit.hub import add_commands  # student-repo and hub-link (a class on JupyterHub)
 
     add_commands(sub)
+
+    from coursekit import gain  # the concept inventory's learning report (issue 21)
+
+    gain.add_parser(sub)
     return parser
 
 

@@ -1,0 +1,963 @@
+"""The learning report of the concept inventory: `python -m coursekit gain PRE_OUT POST_OUT [--out DIR]`.
+
+Reads two grading output folders (what `python -m coursekit grade` wrote for the pre-test and the post-test) and
+writes, under `--out`:
+
+- `gain.csv`: one row per student: the form and score of each test, the difference, Hake's normalised gain and
+  whether each score passes; students with only one of the two tests are listed, not dropped;
+- `concepts.csv`: per IHC Key Concept, the share correct before and after, and per misconception how often the
+  wrong answers chose it, before and after;
+- `items.csv`: per form and occasion, each item's difficulty (share correct), item-rest correlation, the share
+  choosing each letter, and flags;
+- `gain.html`: the page an instructor reads, with plots (alt text, Okabe-Ito colours);
+- `feedback/<student>.html`: for each student with a post-test, each item missed, the answer chosen and the
+  misconception behind it, the best answer, its one-line explanation and the lesson section that teaches it.
+
+Which letter a student chose is read from the submitted notebook itself (the `file` column of `grades.csv`; the
+answer cell is parsed, never run); if the file is gone, from the grader's message ("You chose C, ...") for a wrong
+answer and from the key for a right one. The grader itself is unchanged.
+
+Definitions (each student's score is the share of items correct, in percent):
+- difference: post - pre, in percentage points; the class mean has a 95% confidence interval from the t
+  distribution of the paired differences;
+- Hake's normalised gain g = (post - pre) / (100 - pre) [Hake 1998, doi:10.1119/1.18809]; for the class, from the
+  class means (<g>), and the mean of the students' own g (students with a perfect pre-test have none);
+- KR-20: Kuder and Richardson's reliability of a test of right/wrong items, k/(k-1) (1 - sum p q / var(total));
+- item-rest correlation: Pearson's r between an item (0/1) and the score on the other items of the form.
+
+A Rasch (1PL) fit is not attempted: no maintained item-response library is installed with the kit (numpy,
+pandas and matplotlib only), and the lock file is not changed for this report. The item map shows the classical
+logit of each item's share correct instead, labelled as such.
+
+coursekit does not import `appraisal`: this module reads the item table (`data/inventory_items.csv`) itself.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import csv
+import io
+import json
+import math
+import re
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+
+from coursekit.errors import CoursekitError
+
+ITEMS_FILE = Path("data") / "inventory_items.csv"
+FORM_OF = {"00-inventory-pre": "A", "05-inventory-post": "B"}
+DEFAULT_PASS = 13  # items correct: the Uganda trial's pre-set passing score was 13 of 24 (Nsangi et al. 2020)
+LETTERS = ("A", "B", "C", "D")
+BLUE, ORANGE, VERMILLION, SKY, GREEN, GREY = "#0072B2", "#E69F00", "#D55E00", "#56B4E9", "#009E73", "#999999"
+QUESTION = re.compile(r"^q(\d+)-")
+CHOSE = re.compile(r"You chose ([A-D])\b")
+GRADED_STATUSES = {"graded", "timeout"}
+MIN_ITEM_N = 10  # below this many answers to a form, item flags are not raised (too few to judge)
+
+
+@dataclass(frozen=True)
+class Item:
+    form: str
+    number: int
+    concept: str
+    title: str
+    key: str
+    options: dict[str, str]
+    misconceptions: dict[str, str]
+    explanation: str
+    notebook: str
+    section: str
+
+
+@dataclass
+class Sitting:
+    """One student's answers to one form on one occasion."""
+
+    student: str
+    occasion: str  # "pre" or "post"
+    form: str
+    correct: dict[int, bool]  # item number -> right
+    letters: dict[int, str]  # item number -> letter chosen ("" when unknown or not one of A-D)
+    letter_source: str = "notebook"
+
+
+@dataclass
+class Responses:
+    """Every sitting of both occasions, and what could not be read."""
+
+    sittings: list[Sitting] = field(default_factory=list)
+    not_graded: list[tuple[str, str, str]] = field(default_factory=list)  # (student, occasion, why)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reading
+
+
+def read_items(path: Path) -> dict[tuple[str, int], Item]:
+    """The item table: {(form, item number): Item}."""
+    if not path.is_file():
+        raise CoursekitError(f"no item table at {path} (use --items to name it)")
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    items = {}
+    for r in rows:
+        item = Item(
+            form=r["form"],
+            number=int(r["item"]),
+            concept=r["concept"],
+            title=r["title"],
+            key=r["key"],
+            options={x: r[f"option_{x.lower()}"] for x in LETTERS},
+            misconceptions={x: r[f"misconception_{x.lower()}"] for x in LETTERS if x != r["key"]},
+            explanation=r["explanation"],
+            notebook=r["notebook"],
+            section=r["section"],
+        )
+        items[item.form, item.number] = item
+    return items
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        raise CoursekitError(f"{path.parent} is not a grading output folder: it has no {path.name}")
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        return list(csv.DictReader(f))
+
+
+def letters_in_notebook(path: Path) -> dict[int, str]:
+    """{item number: letter} from the answer cells `answer_qN = "X"` of a submitted notebook (parsed, not run)."""
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    found: dict[int, str] = {}
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        source = "".join(cell.get("source", "")) if isinstance(cell.get("source"), list) else cell.get("source", "")
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+                for target in node.targets:
+                    match = re.fullmatch(r"answer_q(\d+)", getattr(target, "id", "") or "")
+                    if match and isinstance(node.value.value, str):
+                        letter = node.value.value.strip().upper()
+                        found[int(match.group(1))] = letter if letter in LETTERS else ""
+    return found
+
+
+def read_output(folder: Path, occasion: str, items: dict[tuple[str, int], Item]) -> Responses:
+    """The sittings in one grading output folder (its assignment says which form)."""
+    long_rows = _csv_rows(folder / "grades-long.csv")
+    wide = {r["student"]: r for r in _csv_rows(folder / "grades.csv")}
+    assignments = {r["assignment"] for r in long_rows}
+    if not long_rows:
+        return Responses(not_graded=[(s, occasion, r.get("status", "")) for s, r in wide.items()])
+    if len(assignments) != 1 or next(iter(assignments)) not in FORM_OF:
+        raise CoursekitError(
+            f"{folder}: expected the grades of one inventory assignment ({', '.join(FORM_OF)}), "
+            f"found {', '.join(sorted(assignments)) or 'none'}"
+        )
+    form = FORM_OF[next(iter(assignments))]
+    by_student: dict[str, dict[int, tuple[bool, str]]] = defaultdict(dict)
+    for r in long_rows:
+        match = QUESTION.match(r["question"])
+        if not match or (form, int(match.group(1))) not in items:
+            continue
+        right = r["points"] != "" and r["max_points"] != "" and float(r["points"]) >= float(r["max_points"]) > 0
+        by_student[r["student"]][int(match.group(1))] = (right, r["message"])
+    out = Responses()
+    for student, row in wide.items():
+        if row.get("status", "graded") not in GRADED_STATUSES or student not in by_student:
+            out.not_graded.append((student, occasion, row.get("status", "") or "not graded"))
+            continue
+        answers = by_student[student]
+        from_file = letters_in_notebook(Path(row.get("file", ""))) if row.get("file") else {}
+        source = "notebook" if from_file else "grader messages"
+        letters = {}
+        for number, (right, message) in answers.items():
+            if from_file:
+                letters[number] = from_file.get(number, "")
+            elif right:
+                letters[number] = items[form, number].key
+            else:
+                match = CHOSE.search(message or "")
+                letters[number] = match.group(1) if match else ""
+        out.sittings.append(
+            Sitting(student, occasion, form, {n: r for n, (r, _) in answers.items()}, letters, source)
+        )
+    return out
+
+
+def read_outputs(pre: list[Path], post: list[Path], items: dict[tuple[str, int], Item]) -> Responses:
+    """Both occasions; a student graded twice on one occasion is an error (say which folders)."""
+    out = Responses()
+    for occasion, folders in (("pre", pre), ("post", post)):
+        seen: dict[str, Path] = {}
+        for folder in folders:
+            part = read_output(folder, occasion, items)
+            for s in part.sittings:
+                if s.student in seen:
+                    raise CoursekitError(
+                        f"student {s.student!r} has two {occasion}-tests: in {seen[s.student]} and {folder}"
+                    )
+                seen[s.student] = folder
+            out.sittings += part.sittings
+            out.not_graded += part.not_graded
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Statistics
+
+
+def _betacf(a: float, b: float, x: float) -> float:
+    """Continued fraction of the incomplete beta function (Lentz's method)."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1, a - 1
+    c, d = 1.0, 1 - qab * x / qap
+    d = 1 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1 + aa * d
+        d = 1 / (d if abs(d) > tiny else tiny)
+        c = 1 + aa / c if abs(1 + aa / c) > tiny else tiny
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1 + aa * d
+        d = 1 / (d if abs(d) > tiny else tiny)
+        c = 1 + aa / c if abs(1 + aa / c) > tiny else tiny
+        delta = d * c
+        h *= delta
+        if abs(delta - 1) < 1e-12:
+            break
+    return h
+
+
+def _betainc(a: float, b: float, x: float) -> float:
+    """The regularised incomplete beta function I_x(a, b)."""
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log(1 - x))
+    if x < (a + 1) / (a + b + 2):
+        return front * _betacf(a, b, x) / a
+    return 1 - front * _betacf(b, a, 1 - x) / b
+
+
+def t_cdf(t: float, df: float) -> float:
+    """P(T <= t) for Student's t with `df` degrees of freedom."""
+    tail = 0.5 * _betainc(df / 2, 0.5, df / (df + t * t))
+    return 1 - tail if t >= 0 else tail
+
+
+def t_quantile(p: float, df: float) -> float:
+    """The p-quantile of Student's t (bisection on t_cdf; no scipy in the kit)."""
+    if not 0 < p < 1 or df <= 0:
+        raise ValueError("t_quantile needs 0 < p < 1 and df > 0")
+    lo, hi = -1e3, 1e3
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if t_cdf(mid, df) < p:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def mean_ci(values: list[float], level: float = 0.95) -> tuple[float, float, float] | None:
+    """(mean, low, high) with a t interval; None with fewer than 2 values."""
+    if len(values) < 2:
+        return None
+    mean = statistics.fmean(values)
+    half = t_quantile(0.5 + level / 2, len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
+    return mean, mean - half, mean + half
+
+
+def hake_gain(pre: float, post: float) -> float | None:
+    """(post - pre) / (100 - pre), scores in percent; None when pre is 100."""
+    return None if pre >= 100 else (post - pre) / (100 - pre)
+
+
+def correlation(xs: list[float], ys: list[float]) -> float | None:
+    """Pearson's r, or None when a side does not vary or there are fewer than 3 pairs."""
+    if len(xs) < 3 or len(set(xs)) < 2 or len(set(ys)) < 2:
+        return None
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    sxx = sum((x - mx) ** 2 for x in xs)
+    syy = sum((y - my) ** 2 for y in ys)
+    return sxy / math.sqrt(sxx * syy)
+
+
+def kr20(matrix: list[list[int]]) -> float | None:
+    """Kuder-Richardson 20 of a students x items 0/1 matrix; None if the totals do not vary or k < 2."""
+    if len(matrix) < 2 or len(matrix[0]) < 2:
+        return None
+    k = len(matrix[0])
+    totals = [sum(row) for row in matrix]
+    var = statistics.pvariance(totals)
+    if var == 0:
+        return None
+    pq = 0.0
+    for j in range(k):
+        p = statistics.fmean(row[j] for row in matrix)
+        pq += p * (1 - p)
+    return k / (k - 1) * (1 - pq / var)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The analysis
+
+
+@dataclass
+class StudentRow:
+    student: str
+    pre_form: str = ""
+    post_form: str = ""
+    pre: float | None = None  # percent
+    post: float | None = None
+    pre_correct: int | None = None
+    post_correct: int | None = None
+    pre_items: int | None = None
+    post_items: int | None = None
+    letters_from: str = ""
+
+    @property
+    def status(self) -> str:
+        if self.pre is not None and self.post is not None:
+            return "matched"
+        return "pre-test only" if self.pre is not None else "post-test only"
+
+    @property
+    def difference(self) -> float | None:
+        return None if self.pre is None or self.post is None else self.post - self.pre
+
+    @property
+    def g(self) -> float | None:
+        return None if self.pre is None or self.post is None else hake_gain(self.pre, self.post)
+
+
+@dataclass
+class ItemStats:
+    form: str
+    occasion: str
+    number: int
+    concept: str
+    n: int
+    difficulty: float  # share correct
+    item_rest: float | None
+    letter_share: dict[str, float]
+    flags: list[str]
+
+
+@dataclass
+class Report:
+    students: list[StudentRow]
+    not_graded: list[tuple[str, str, str]]
+    pass_score: int
+    difference: tuple[float, float, float] | None
+    mean_pre: float | None
+    mean_post: float | None
+    class_g: float | None
+    mean_g: float | None
+    pass_pre: float | None
+    pass_post: float | None
+    orders: dict[str, dict[str, object]]
+    concepts: list[dict[str, object]]
+    misconceptions: list[dict[str, object]]
+    items: list[ItemStats]
+    reliability: dict[tuple[str, str], tuple[int, float | None]]
+    sittings: list[Sitting]
+    item_table: dict[tuple[str, int], Item]
+
+
+def _percent(s: Sitting) -> float:
+    return 100 * sum(s.correct.values()) / len(s.correct) if s.correct else 0.0
+
+
+def item_statistics(sittings: list[Sitting], items: dict[tuple[str, int], Item]) -> tuple[list[ItemStats], dict]:
+    """Per (form, occasion): each item's numbers and flags, and KR-20 of the form."""
+    groups: dict[tuple[str, str], list[Sitting]] = defaultdict(list)
+    for s in sittings:
+        groups[s.form, s.occasion].append(s)
+    stats, reliability = [], {}
+    for (form, occasion), group in sorted(groups.items()):
+        numbers = sorted({n for s in group for n in s.correct})
+        matrix = [[int(s.correct.get(n, False)) for n in numbers] for s in group]
+        reliability[form, occasion] = (len(group), kr20(matrix))
+        totals = [sum(row) for row in matrix]
+        for j, n in enumerate(numbers):
+            column = [row[j] for row in matrix]
+            rest = [t - c for t, c in zip(totals, column, strict=True)]
+            p = statistics.fmean(column)
+            r = correlation([float(c) for c in column], [float(x) for x in rest])
+            chosen = Counter(s.letters.get(n, "") for s in group)
+            share = {x: chosen.get(x, 0) / len(group) for x in (*LETTERS, "")}
+            item = items[form, n]
+            flags = []
+            if len(group) >= MIN_ITEM_N:
+                if r is not None and r < 0:
+                    flags.append("negative discrimination (item-rest r below 0)")
+                elif r is not None and r < 0.1:
+                    flags.append("weak discrimination (item-rest r below 0.1)")
+                unknown = chosen.get("", 0)
+                if unknown < len(group):  # letters known for at least some students
+                    for x in LETTERS:
+                        if x != item.key and chosen.get(x, 0) == 0:
+                            flags.append(f"distractor {x} chosen by nobody")
+                if p > 0.95:
+                    flags.append("nearly everyone right")
+                elif p < 0.25:
+                    flags.append("fewer right than guessing among four would give")
+            stats.append(ItemStats(form, occasion, n, item.concept, len(group), p, r, share, flags))
+    return stats, reliability
+
+
+def analyse(responses: Responses, items: dict[tuple[str, int], Item], pass_score: int = DEFAULT_PASS) -> Report:
+    """Everything the report shows, from the sittings."""
+    rows: dict[str, StudentRow] = {}
+    for s in responses.sittings:
+        row = rows.setdefault(s.student, StudentRow(s.student))
+        pct, n_right = _percent(s), sum(s.correct.values())
+        if s.occasion == "pre":
+            row.pre, row.pre_form, row.pre_correct, row.pre_items = pct, s.form, n_right, len(s.correct)
+        else:
+            row.post, row.post_form, row.post_correct, row.post_items = pct, s.form, n_right, len(s.correct)
+        row.letters_from = ", ".join(sorted({row.letters_from, s.letter_source} - {""}))
+    students = sorted(rows.values(), key=lambda r: (r.status != "matched", r.student))
+    matched = [r for r in students if r.status == "matched"]
+    diffs = [r.difference for r in matched]
+    mean_pre = statistics.fmean(r.pre for r in matched) if matched else None
+    mean_post = statistics.fmean(r.post for r in matched) if matched else None
+    gs = [r.g for r in matched if r.g is not None]
+
+    def passing(key: str) -> float | None:
+        scored = [getattr(r, f"{key}_correct") for r in matched]
+        return sum(c >= pass_score for c in scored) / len(scored) if scored else None
+
+    orders: dict[str, dict[str, object]] = {}
+    for order in sorted({f"{r.pre_form}->{r.post_form}" for r in matched}):
+        group = [r for r in matched if f"{r.pre_form}->{r.post_form}" == order]
+        orders[order] = {
+            "n": len(group),
+            "pre": statistics.fmean(r.pre for r in group),
+            "post": statistics.fmean(r.post for r in group),
+            "difference": mean_ci([r.difference for r in group]),
+        }
+
+    # per concept: share correct before and after (matched students), and the misconceptions chosen
+    by_key = {(s.student, s.occasion): s for s in responses.sittings}
+    matched_ids = {r.student for r in matched}
+    concept_right: dict[tuple[str, str], list[int]] = defaultdict(list)
+    chosen: dict[tuple[str, str, str], int] = Counter()
+    wrong_total: dict[tuple[str, str], int] = Counter()
+    for (student, occasion), s in by_key.items():
+        if student not in matched_ids:
+            continue
+        for n, right in s.correct.items():
+            item = items[s.form, n]
+            concept_right[item.concept, occasion].append(int(right))
+            if not right:
+                wrong_total[item.concept, occasion] += 1
+                letter = s.letters.get(n, "")
+                name = item.misconceptions.get(letter, "no answer or an answer that is not A-D")
+                chosen[item.concept, name, occasion] += 1
+    concepts = []
+    for concept in sorted({c for c, _ in concept_right}):
+        pre, post = concept_right.get((concept, "pre"), []), concept_right.get((concept, "post"), [])
+        concepts.append(
+            {
+                "concept": concept,
+                "pre_share": statistics.fmean(pre) if pre else None,
+                "post_share": statistics.fmean(post) if post else None,
+                "answers_pre": len(pre),
+                "answers_post": len(post),
+            }
+        )
+    misconceptions = []
+    for concept, name in sorted({(c, m) for c, m, _ in chosen}):
+        misconceptions.append(
+            {
+                "concept": concept,
+                "misconception": name,
+                "pre": chosen.get((concept, name, "pre"), 0),
+                "post": chosen.get((concept, name, "post"), 0),
+                "wrong_pre": wrong_total.get((concept, "pre"), 0),
+                "wrong_post": wrong_total.get((concept, "post"), 0),
+            }
+        )
+    item_stats, reliability = item_statistics(responses.sittings, items)
+    return Report(
+        students=students,
+        not_graded=responses.not_graded,
+        pass_score=pass_score,
+        difference=mean_ci(diffs),
+        mean_pre=mean_pre,
+        mean_post=mean_post,
+        class_g=hake_gain(mean_pre, mean_post) if matched and mean_pre is not None else None,
+        mean_g=statistics.fmean(gs) if gs else None,
+        pass_pre=passing("pre"),
+        pass_post=passing("post"),
+        orders=orders,
+        concepts=concepts,
+        misconceptions=misconceptions,
+        items=item_stats,
+        reliability=reliability,
+        sittings=responses.sittings,
+        item_table=items,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Writing
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def write_csvs(report: Report, out: Path) -> None:
+    """gain.csv, concepts.csv, misconceptions.csv and items.csv."""
+    _write_csv(
+        out / "gain.csv",
+        ["student", "status", "pre_form", "pre_correct", "pre_items", "pre_percent", "post_form", "post_correct",
+         "post_items", "post_percent", "difference", "normalised_gain", "pre_pass", "post_pass", "letters_from"],
+        [
+            [r.student, r.status, r.pre_form, "" if r.pre_correct is None else r.pre_correct,
+             "" if r.pre_items is None else r.pre_items, _num(r.pre), r.post_form,
+             "" if r.post_correct is None else r.post_correct, "" if r.post_items is None else r.post_items,
+             _num(r.post), _num(r.difference), _num(r.g, 3),
+             "" if r.pre_correct is None else str(r.pre_correct >= report.pass_score).lower(),
+             "" if r.post_correct is None else str(r.post_correct >= report.pass_score).lower(), r.letters_from]
+            for r in report.students
+        ]
+        + [[s, f"{occ}-test not graded: {why}"] + [""] * 13 for s, occ, why in report.not_graded],
+    )
+    _write_csv(
+        out / "concepts.csv",
+        ["concept", "short_name_pre_items", "pre_share_correct", "post_share_correct", "answers_pre", "answers_post"],
+        [[c["concept"], _titles(report, c["concept"]), _num(c["pre_share"], 3), _num(c["post_share"], 3),
+          c["answers_pre"], c["answers_post"]] for c in report.concepts],
+    )
+    _write_csv(
+        out / "misconceptions.csv",
+        ["concept", "misconception", "chosen_pre", "wrong_answers_pre", "chosen_post", "wrong_answers_post"],
+        [[m["concept"], m["misconception"], m["pre"], m["wrong_pre"], m["post"], m["wrong_post"]]
+         for m in report.misconceptions],
+    )
+    _write_csv(
+        out / "items.csv",
+        ["form", "occasion", "item", "concept", "n", "difficulty", "item_rest_r", *[f"chose_{x}" for x in LETTERS],
+         "chose_none", "key", "flags"],
+        [[s.form, s.occasion, s.number, s.concept, s.n, _num(s.difficulty, 3), _num(s.item_rest, 3),
+          *[_num(s.letter_share[x], 3) for x in LETTERS], _num(s.letter_share[""], 3),
+          report.item_table[s.form, s.number].key, "; ".join(s.flags)] for s in report.items],
+    )
+
+
+def _titles(report: Report, concept: str) -> str:
+    return "; ".join(i.title for (f, _), i in sorted(report.item_table.items()) if i.concept == concept and f == "A")
+
+
+def _figure(draw, height: float = 4.0, width: float = 8.0) -> str:
+    """PNG (base64) of a figure of its own (no pyplot: no global state)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    draw(ax)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def concept_plot(report: Report) -> tuple[str, str] | None:
+    """Dumbbell chart: share correct per concept before and after."""
+    rows = [c for c in report.concepts if c["pre_share"] is not None and c["post_share"] is not None]
+    if not rows:
+        return None
+
+    def draw(ax) -> None:
+        ys = range(len(rows))
+        for y, c in zip(ys, rows, strict=True):
+            ax.plot([100 * c["pre_share"], 100 * c["post_share"]], [y, y], color=GREY, linewidth=2, zorder=1)
+        ax.scatter([100 * c["pre_share"] for c in rows], ys, color=ORANGE, s=60, label="before (pre-test)", zorder=2)
+        ax.scatter([100 * c["post_share"] for c in rows], ys, color=BLUE, s=60, marker="s",
+                   label="after (post-test)", zorder=3)
+        ax.axvline(25, color=GREY, linestyle=":", linewidth=1)
+        ax.text(25.5, len(rows) - 0.6, "guessing (1 in 4)", color="#555555", fontsize=8)
+        ax.set_yticks(list(ys), [str(c["concept"]) for c in rows])
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("answers correct (%)")
+        ax.set_ylabel("IHC Key Concept")
+        ax.set_title("Share of answers correct per Key Concept, before and after")
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.32), ncol=2, frameon=False)
+
+    ups = [c for c in rows if c["post_share"] > c["pre_share"]]
+    best = max(rows, key=lambda c: c["post_share"] - c["pre_share"])
+    worst = min(rows, key=lambda c: c["post_share"] - c["pre_share"])
+    alt = (
+        f"Dot chart of {len(rows)} Key Concepts: for each, the share of correct answers before (orange circle) and "
+        f"after (blue square). The share rose for {len(ups)} of them; most for {best['concept']} "
+        f"({100 * best['pre_share']:.0f}% to {100 * best['post_share']:.0f}%), least for {worst['concept']} "
+        f"({100 * worst['pre_share']:.0f}% to {100 * worst['post_share']:.0f}%)."
+    )
+    return _figure(draw, height=1.2 + 0.38 * len(rows)), alt
+
+
+def score_plot(report: Report) -> tuple[str, str] | None:
+    """Histograms of the matched students' scores before and after."""
+    matched = [r for r in report.students if r.status == "matched"]
+    if not matched:
+        return None
+
+    def draw(ax) -> None:
+        k = matched[0].post_items or 24
+        edges = [100 * (j - 0.5) / k for j in range(k + 2)]  # one bar per number of items correct
+        ax.hist([r.pre for r in matched], bins=edges, color=ORANGE, alpha=0.75, label="before")
+        ax.hist([r.post for r in matched], bins=edges, color=BLUE, alpha=0.6, label="after")
+        ax.axvline(100 * report.pass_score / (matched[0].post_items or 24), color=VERMILLION, linestyle="--",
+                   linewidth=1.2, label=f"passing score ({report.pass_score} correct)")
+        ax.set_xlabel("score (% of items correct)")
+        ax.set_ylabel("students (count)")
+        ax.set_title("Scores of the students who took both tests")
+        ax.legend(frameon=False)
+
+    alt = (
+        f"Two overlaid histograms of the scores of {len(matched)} students: before (orange), mean "
+        f"{report.mean_pre:.0f}%, and after (blue), mean {report.mean_post:.0f}%; a dashed line marks the passing score."
+    )
+    return _figure(draw, height=3.6), alt
+
+
+def item_map(report: Report) -> tuple[str, str] | None:
+    """Items and students on one logit scale, from shares correct (classical approximation, not a Rasch fit)."""
+    post = [s for s in report.items if s.occasion == "post"] or report.items
+    if not post:
+        return None
+
+    def logit(p: float) -> float:
+        p = min(max(p, 0.5 / 100), 1 - 0.5 / 100)
+        return math.log(p / (1 - p))
+
+    item_logits = [(-logit(s.difficulty), s) for s in post]
+    people = [logit(r.post / 100) for r in report.students if r.post is not None]
+
+    def draw(ax) -> None:
+        ax.hist(people, bins=15, orientation="horizontal", color=SKY, label="students (post-test score)")
+        xmax = max(ax.get_xlim()[1], 1)
+        flagged = [(v, s) for v, s in item_logits if s.flags]
+        plain = [(v, s) for v, s in item_logits if not s.flags]
+        ax.scatter([xmax * 1.15] * len(plain), [v for v, _ in plain], color=BLUE, marker="_", s=400,
+                   label="item (harder higher up)")
+        ax.scatter([xmax * 1.15] * len(flagged), [v for v, _ in flagged], color=VERMILLION, marker="x", s=60,
+                   label="flagged item")
+        for v, s in item_logits:
+            ax.annotate(f"{s.form}{s.number}", (xmax * 1.2, v), fontsize=7, va="center")
+        ax.set_xlim(0, xmax * 1.45)
+        ax.set_xlabel("students (count)")
+        ax.set_ylabel("logit: log(p / (1 - p))")
+        ax.set_title("Item map of the post-test (classical logits, not a Rasch fit)")
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.35), ncol=3, frameon=False, fontsize=8)
+
+    hardest = max(item_logits, key=lambda t: t[0])[1]
+    easiest = min(item_logits, key=lambda t: t[0])[1]
+    alt = (
+        f"Item map: a sideways histogram of {len(people)} students' post-test scores on a logit scale, beside "
+        f"{len(item_logits)} items placed by how few got them right; hardest item {hardest.form}{hardest.number} "
+        f"({100 * hardest.difficulty:.0f}% right), easiest {easiest.form}{easiest.number} "
+        f"({100 * easiest.difficulty:.0f}% right); {sum(1 for _, s in item_logits if s.flags)} flagged items "
+        "are marked with a cross."
+    )
+    return _figure(draw, height=5.0), alt
+
+
+STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;color:#222;"
+    "line-height:1.45}table{border-collapse:collapse;margin:0.5rem 0 1.2rem}td,th{border-bottom:1px solid #ddd;"
+    "padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:#f3f3f3}td.n{text-align:right}"
+    "img{max-width:100%}.note{background:#fff7e0;border-left:4px solid #E69F00;padding:.6rem 1rem}"
+    ".flag{color:#b3261e}figure{margin:1rem 0}"
+)
+
+
+def _ci_text(ci: tuple[float, float, float] | None, unit: str = " points") -> str:
+    if ci is None:
+        return "not computed (fewer than 2 students)"
+    return f"{ci[0]:+.1f}{unit} (95% CI {ci[1]:+.1f} to {ci[2]:+.1f})"
+
+
+def gain_html(report: Report) -> str:
+    """The instructor's page."""
+    matched = [r for r in report.students if r.status == "matched"]
+    single = [r for r in report.students if r.status != "matched"]
+    h = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>Concept inventory: learning report</title><style>{STYLE}</style></head><body>",
+        "<h1>Concept inventory: what changed between the pre-test and the post-test</h1>",
+        "<p class='note'><b>Read this first.</b> There is no control group: a gain is the change in these students "
+        "between two tests, not an effect of the course. Students also mature, practise test-taking, meet the "
+        "ideas elsewhere, and the two forms may differ in difficulty (see counterbalancing below). Read a gain "
+        "as a description of this class, and the per-concept numbers as pointers to which ideas the lessons "
+        "moved least.</p>",
+        "<h2>The class</h2><table>",
+        f"<tr><th>students with both tests</th><td class='n'>{len(matched)}</td></tr>",
+        f"<tr><th>with only one test (listed below)</th><td class='n'>{len(single)}</td></tr>",
+        f"<tr><th>mean score before</th><td class='n'>{_num(report.mean_pre)}%</td></tr>",
+        f"<tr><th>mean score after</th><td class='n'>{_num(report.mean_post)}%</td></tr>",
+        f"<tr><th>mean difference (after - before)</th><td class='n'>{_ci_text(report.difference)}</td></tr>",
+        f"<tr><th>Hake's normalised gain of the class means, &lt;g&gt;</th><td class='n'>{_num(report.class_g, 2)}"
+        "</td></tr>",
+        f"<tr><th>mean of the students' own normalised gains</th><td class='n'>{_num(report.mean_g, 2)}</td></tr>",
+        f"<tr><th>passing ({report.pass_score} or more correct) before</th><td class='n'>"
+        f"{_num(None if report.pass_pre is None else 100 * report.pass_pre, 0)}%</td></tr>",
+        f"<tr><th>passing after</th><td class='n'>"
+        f"{_num(None if report.pass_post is None else 100 * report.pass_post, 0)}%</td></tr></table>",
+        "<p>The normalised gain divides the rise by the room there was to rise: (after - before) / (100 - before), "
+        "scores in percent (Hake 1998, <a href='https://doi.org/10.1119/1.18809'>doi:10.1119/1.18809</a>). "
+        f"The passing score is the instructor's choice (<code>--pass-score</code>); the default, {DEFAULT_PASS} of "
+        "24, is the pre-set passing score of the Uganda school trial of the IHC resources (Nsangi et al. 2020, "
+        "<a href='https://doi.org/10.1186/s13063-019-3960-9'>doi:10.1186/s13063-019-3960-9</a>).</p>",
+    ]
+    plot = score_plot(report)
+    if plot:
+        h.append(f"<figure><img src='data:image/png;base64,{plot[0]}' alt='{escape(plot[1])}'></figure>")
+    h.append("<h2>Counterbalancing: which form each student took</h2>")
+    if report.orders:
+        h.append("<table><tr><th>order</th><th>students</th><th>before</th><th>after</th><th>difference</th></tr>")
+        for order, o in report.orders.items():
+            h.append(
+                f"<tr><td>form {escape(order.replace('->', ' then form '))}</td><td class='n'>{o['n']}</td>"
+                f"<td class='n'>{o['pre']:.1f}%</td><td class='n'>{o['post']:.1f}%</td>"
+                f"<td class='n'>{_ci_text(o['difference'])}</td></tr>"
+            )
+        h.append("</table>")
+        if {"A->B", "B->A"} <= set(report.orders):
+            ab, ba = report.orders["A->B"]["difference"], report.orders["B->A"]["difference"]
+            if ab and ba:
+                h.append(
+                    f"<p>Averaged over both orders, the gain is {(ab[0] + ba[0]) / 2:+.1f} points; half the "
+                    f"difference between the orders, {(ab[0] - ba[0]) / 2:+.1f} points, estimates how much easier "
+                    "form B is than form A (positive: B easier). A harder form cannot pass for learning here.</p>"
+                )
+        else:
+            h.append(
+                "<p>Every student took the forms in the same order, so a difference in difficulty between the "
+                "forms cannot be told apart from learning. Giving form B first to a random half of the class "
+                "separates the two (see INSTRUCTORS.md).</p>"
+            )
+    h.append("<h2>Per Key Concept</h2>")
+    plot = concept_plot(report)
+    if plot:
+        h.append(f"<figure><img src='data:image/png;base64,{plot[0]}' alt='{escape(plot[1])}'></figure>")
+    h.append("<table><tr><th>concept</th><th>before</th><th>after</th><th>items (form A)</th></tr>")
+    for c in report.concepts:
+        h.append(
+            f"<tr><td>{escape(str(c['concept']))}</td>"
+            f"<td class='n'>{_num(None if c['pre_share'] is None else 100 * c['pre_share'], 0)}%</td>"
+            f"<td class='n'>{_num(None if c['post_share'] is None else 100 * c['post_share'], 0)}%</td>"
+            f"<td>{escape(_titles(report, str(c['concept'])))}</td></tr>"
+        )
+    h.append("</table><h3>Which misconception the wrong answers chose, before and after</h3>")
+    h.append(
+        "<p>Parallel items of the two forms share their misconceptions, so the counts compare like with like. "
+        "A misconception still chosen after the lessons is the place to start.</p>"
+    )
+    h.append("<table><tr><th>concept</th><th>misconception</th><th>before</th><th>after</th></tr>")
+    for m in report.misconceptions:
+        pre = f"{m['pre']} of {m['wrong_pre']} wrong" if m["wrong_pre"] else "0"
+        post = f"{m['post']} of {m['wrong_post']} wrong" if m["wrong_post"] else "0"
+        h.append(f"<tr><td>{escape(str(m['concept']))}</td><td>{escape(str(m['misconception']))}</td>"
+                 f"<td class='n'>{pre}</td><td class='n'>{post}</td></tr>")
+    h.append("</table><h2>Items and reliability</h2><table><tr><th>form</th><th>occasion</th><th>students</th>"
+             "<th>KR-20</th></tr>")
+    for (form, occasion), (n, rel) in sorted(report.reliability.items()):
+        h.append(f"<tr><td>{form}</td><td>{occasion}</td><td class='n'>{n}</td><td class='n'>{_num(rel, 2)}</td></tr>")
+    h.append(
+        "</table><p>KR-20 is the reliability of a right/wrong test: near 1 the total mostly reflects steady "
+        "differences between students, near 0 mostly noise. Difficulty is the share correct; the item-rest "
+        "correlation is how well an item agrees with the rest of the form (below 0: students who do well on "
+        f"the rest tend to get it wrong, so read the item again). Flags are raised only from {MIN_ITEM_N} "
+        "answers to a form.</p>"
+    )
+    plot = item_map(report)
+    if plot:
+        h.append(f"<figure><img src='data:image/png;base64,{plot[0]}' alt='{escape(plot[1])}'></figure>")
+    h.append(
+        "<p><b>Rasch (1PL) model: not attempted.</b> No maintained item-response library is installed with the "
+        "kit, and the report does not change the kit's locked dependencies to get one. The map above places items "
+        "by the logit of their share correct, a classical approximation.</p>"
+    )
+    h.append("<table><tr><th>item</th><th>concept</th><th>occasion</th><th>n</th><th>difficulty</th>"
+             "<th>item-rest r</th><th>A</th><th>B</th><th>C</th><th>D</th><th>flags</th></tr>")
+    for s in report.items:
+        key = report.item_table[s.form, s.number].key
+        letters = "".join(
+            f"<td class='n'>{'<b>' if x == key else ''}{100 * s.letter_share[x]:.0f}%{'</b>' if x == key else ''}</td>"
+            for x in LETTERS
+        )
+        h.append(
+            f"<tr><td>{s.form}{s.number}</td><td>{s.concept}</td><td>{s.occasion}</td><td class='n'>{s.n}</td>"
+            f"<td class='n'>{100 * s.difficulty:.0f}%</td><td class='n'>{_num(s.item_rest, 2)}</td>{letters}"
+            f"<td class='flag'>{escape('; '.join(s.flags))}</td></tr>"
+        )
+    h.append("</table><p>The best answer's share is in bold.</p>")
+    h.append("<h2>Students with only one of the two tests</h2>")
+    if single or report.not_graded:
+        h.append("<ul>")
+        h += [f"<li>{escape(r.student)}: {escape(r.status)}</li>" for r in single]
+        h += [f"<li>{escape(s)}: {escape(occ)}-test not graded ({escape(why)})</li>" for s, occ, why in
+              report.not_graded]
+        h.append("</ul><p>They are left out of the paired numbers above and listed in gain.csv.</p>")
+    else:
+        h.append("<p>None: every student took both tests.</p>")
+    h.append("</body></html>")
+    return "\n".join(h)
+
+
+def _safe_name(student: str) -> str:
+    from coursekit.grading.feedback import safe_name
+
+    return safe_name(student)
+
+
+def feedback_pages(report: Report) -> dict[str, str]:
+    """{student: page} for each student with a post-test: every item missed, with its explanation and lesson."""
+    pages = {}
+    for s in report.sittings:
+        if s.occasion != "post":
+            continue
+        missed = [n for n, right in sorted(s.correct.items()) if not right]
+        parts = [
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+            f"<title>Concept inventory: your feedback</title><style>{STYLE}</style></head><body>",
+            f"<h1>Concept inventory, form {s.form}: your feedback</h1>",
+            f"<p>You answered {len(s.correct) - len(missed)} of {len(s.correct)} questions with the best answer.</p>",
+        ]
+        if not missed:
+            parts.append("<p>Nothing to review: every answer was the best one.</p>")
+        for n in missed:
+            item = report.item_table[s.form, n]
+            letter = s.letters.get(n, "")
+            mine = (
+                f"You chose {letter}: {escape(item.options[letter])} This answer follows the misconception that "
+                f"{escape(item.misconceptions.get(letter, ''))}."
+                if letter in item.options and letter != item.key
+                else "Your answer was missing or not one of A-D."
+            )
+            parts.append(
+                f"<h2>Q{n} · {escape(item.title)} (IHC Key Concept {escape(item.concept)})</h2>"
+                f"<p>{mine}</p><p><b>Best answer: {item.key}.</b> {escape(item.options[item.key])}</p>"
+                f"<p><b>Why:</b> {escape(item.explanation)}</p>"
+                f"<p><b>Where it is taught:</b> notebook {escape(item.notebook)}, section "
+                f"'{escape(item.section)}'.</p>"
+            )
+        parts.append("</body></html>")
+        pages[s.student] = "\n".join(parts)
+    return pages
+
+
+def write_report(report: Report, out: Path) -> list[Path]:
+    """Every output file; returns their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_csvs(report, out)
+    (out / "gain.html").write_text(gain_html(report), encoding="utf-8")
+    written = [out / name for name in ("gain.csv", "concepts.csv", "misconceptions.csv", "items.csv", "gain.html")]
+    for student, page in feedback_pages(report).items():
+        path = out / "feedback" / f"{_safe_name(student)}.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(page, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def run(
+    pre: list[Path], post: list[Path], out: Path, items_path: Path, pass_score: int = DEFAULT_PASS
+) -> Report:
+    """Read, analyse and write; the report is returned for the caller's summary."""
+    items = read_items(items_path)
+    forms_sizes = Counter(f for f, _ in items)
+    if pass_score > max(forms_sizes.values(), default=0):
+        raise CoursekitError(f"--pass-score {pass_score} is more than the {max(forms_sizes.values())} items of a form")
+    report = analyse(read_outputs(pre, post, items), items, pass_score)
+    write_report(report, out)
+    return report
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The command line
+
+
+def add_parser(sub) -> None:
+    """`gain` on the command line's subparsers (coursekit/cli.py calls this)."""
+    p = sub.add_parser(
+        "gain", help="the concept inventory's learning report: pre-test and post-test grading outputs compared"
+    )
+    p.add_argument("pre", metavar="PRE_OUT", help="grading output folder of the pre-test (`grade ... --out`)")
+    p.add_argument("post", metavar="POST_OUT", help="grading output folder of the post-test")
+    p.add_argument("--out", default="gain", metavar="DIR", help="folder for gain.html, gain.csv ... (default: gain)")
+    p.add_argument(
+        "--pre-also",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="counterbalanced classes: the grading output of the other form at the pre-test (repeatable)",
+    )
+    p.add_argument(
+        "--post-also", action="append", default=[], metavar="DIR", help="the same for the post-test"
+    )
+    p.add_argument(
+        "--pass-score",
+        type=int,
+        default=DEFAULT_PASS,
+        metavar="N",
+        help="items correct needed to pass (default: %(default)s of 24, the Uganda IHC trial's pre-set score)",
+    )
+    p.add_argument("--root", default=".", metavar="DIR", help="course folder holding data/ (default: .)")
+    p.add_argument("--items", metavar="CSV", help="the item table (default: ROOT/data/inventory_items.csv)")
+    p.set_defaults(func=cmd_gain)
+
+
+def cmd_gain(args) -> int:
+    """Write the report and print where it is."""
+    if args.pass_score < 0:
+        raise CoursekitError("--pass-score must be 0 or more")
+    items = Path(args.items) if args.items else Path(args.root) / ITEMS_FILE
+    out = Path(args.out)
+    report = run(
+        [Path(args.pre), *map(Path, args.pre_also)], [Path(args.post), *map(Path, args.post_also)], out, items,
+        args.pass_score,
+    )
+    matched = sum(1 for r in report.students if r.status == "matched")
+    print(
+        f"coursekit gain: {matched} students with both tests, "
+        f"{len(report.students) - matched + len(report.not_graded)} with one; "
+        f"mean difference {_ci_text(report.difference)}; wrote {out / 'gain.html'}, {out / 'gain.csv'} "
+        f"and feedback/ for each student with a post-test"
+    )
+    return 0
