@@ -36,7 +36,7 @@ def check_whole(value: object, name: str, *, minimum: int = 1) -> int:
         raise TypeError(f"{name} must be a whole number, got {value!r}")  # as range(2.5) does
     if value < minimum:
         raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
-    return int(value)
+    return int(value)  # type: ignore[arg-type]  # a Real or numpy number, checked above
 
 
 def check_fraction(value: object, name: str, *, open_left: bool = False, open_right: bool = False) -> float:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, cast
 
 import matplotlib as mpl
+from cycler import cycler
 
 __all__ = ["OKABE_ITO", "KIT_STYLE", "apply_kit_style", "kit_style", "colour"]
 
@@ -24,8 +26,8 @@ OKABE_ITO: dict[str, str] = {
 
 _CYCLE = ["blue", "orange", "bluish green", "vermillion", "sky blue", "reddish purple", "yellow", "black"]
 
-KIT_STYLE: dict[str, object] = {
-    "axes.prop_cycle": mpl.cycler(color=[OKABE_ITO[name] for name in _CYCLE]),
+KIT_STYLE: dict[str, Any] = {
+    "axes.prop_cycle": cycler(color=[OKABE_ITO[name] for name in _CYCLE]),
     "image.cmap": "cividis",
     "figure.figsize": (7.0, 4.0),
     "figure.dpi": 80,
@@ -50,11 +52,11 @@ def colour(name: str) -> str:
 
 def apply_kit_style() -> None:
     """Use the kit's style for every later figure in this session (call once at the top of a notebook)."""
-    mpl.rcParams.update(KIT_STYLE)
+    mpl.rcParams.update(cast(Any, KIT_STYLE))  # matplotlib types the keys as a Literal of every rcParam
 
 
 @contextmanager
 def kit_style() -> Iterator[None]:
     """Use the kit's style inside a ``with`` block only."""
-    with mpl.rc_context(KIT_STYLE):
+    with mpl.rc_context(cast(Any, KIT_STYLE)):
         yield

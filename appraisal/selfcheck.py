@@ -43,7 +43,7 @@ def normalise(answer: object, kind: str, digits: int = 0) -> str:
     if kind == "number":
         if isinstance(answer, bool) or not isinstance(answer, Real):
             try:
-                answer = float(answer.item())  # numpy scalars and 1-element arrays
+                answer = float(answer.item())  # type: ignore[attr-defined]  # numpy scalars, 1-element arrays
             except (AttributeError, ValueError, TypeError):
                 raise TypeError(f"expected a number, got {type(answer).__name__}") from None
         value = float(answer)

@@ -220,7 +220,7 @@ def replace_regions(source: str, marker: Marker, stub: str | None) -> str:
     for region in regions:
         out.extend(lines[start : region.begin])
         if stub is not None:
-            indent = re.match(r"\s*", lines[region.begin]).group(0)
+            indent = lines[region.begin][: len(lines[region.begin]) - len(lines[region.begin].lstrip())]
             out.extend(indent + stub_line for stub_line in stub.split("\n"))
         start = region.end + 1
     out.extend(lines[start:])

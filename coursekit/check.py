@@ -99,7 +99,7 @@ def check_points(nb: NotebookNode, path: str) -> list[Problem]:
 
 def check_markers(nb: NotebookNode, path: str) -> list[Problem]:
     """Markers are balanced, not nested, and only in the cell kinds that may hold them."""
-    problems = []
+    problems: list[Problem] = []
     for index, cell in enumerate(nb.cells):
         label = cell_label(cell, index)
         problems.extend(Problem(path, message, label) for message in scan_regions(cell.source)[1])

@@ -20,5 +20,5 @@ def skip_iri_grammar() -> bool:
     """Mark `rfc3987_syntax` absent unless something already imported it; True if it is now marked absent."""
     if IRI_GRAMMAR in sys.modules and sys.modules[IRI_GRAMMAR] is not None:
         return False
-    sys.modules[IRI_GRAMMAR] = None  # `import rfc3987_syntax` now raises ImportError, as when not installed
+    sys.modules[IRI_GRAMMAR] = None  # type: ignore[assignment]  # `import` now raises ImportError, as when absent
     return True

@@ -54,8 +54,9 @@ def student_answers(
         return {gid: f"(not graded: {problem.message})" for gid in question_ids}
     found: dict[str, list[str]] = {}
     for cell in nb.cells:
-        if grade_id(cell) in question_ids:
-            found.setdefault(grade_id(cell), []).append(cell.source.strip())
+        gid = grade_id(cell)
+        if gid is not None and gid in question_ids:
+            found.setdefault(gid, []).append(cell.source.strip())
     return {gid: "\n\n".join(found[gid]) if gid in found else "(no answer cell)" for gid in question_ids}
 
 
@@ -138,9 +139,9 @@ def collect(
             f"{folder} holds blinded pages (key.csv): run with --blind, or use another --out"
         )
     questions = [
-        (grade_id(c), points(c) or 0.0)
+        (gid, points(c) or 0.0)
         for c in assignment.source.cells
-        if cell_kind(c) is CellKind.MANUAL_ANSWER
+        if cell_kind(c) is CellKind.MANUAL_ANSWER and (gid := grade_id(c)) is not None
     ]
     ids = [gid for gid, _ in questions]
     answers = {sub.student: student_answers(sub, ids, assignment) for sub in submissions}

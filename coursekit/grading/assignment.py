@@ -67,9 +67,9 @@ class Assignment:
     def questions(self) -> list[Question]:
         """The graded cells in notebook order."""
         return [
-            Question(grade_id(cell), points(cell) or 0.0, cell_kind(cell) is CellKind.MANUAL_ANSWER)
+            Question(gid, points(cell) or 0.0, cell_kind(cell) is CellKind.MANUAL_ANSWER)
             for cell in graded_cells(self.source)
-            if grade_id(cell)
+            if (gid := grade_id(cell))
         ]
 
     @property

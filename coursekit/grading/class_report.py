@@ -86,7 +86,11 @@ def question_stats(
     for key, gids in groups.items():
         if pending & set(gids):
             continue  # a written question appears once every answer to it is graded
-        points, rest, public, hidden, other, messages, max_points = [], [], 0, 0, 0, Counter(), 0.0
+        points: list[float] = []
+        rest: list[float] = []
+        public = hidden = other = 0
+        messages: Counter[str] = Counter()
+        max_points = 0.0
         for r, total in zip(counted, totals, strict=True):
             parts = [q for q in r.questions if q.grade_id in gids and q.points is not None]
             if len(parts) != len(gids):

@@ -206,7 +206,7 @@ def feedback_zips(out: Path, pages: dict[str, str], results: list[Result]) -> tu
     namers = {"canvas": canvas_feedback_name, "moodle": moodle_feedback_name}
     written, left_out = [], []
     for platform, namer in namers.items():
-        entries = [(namer(r), pages[r.student]) for r in results if r.student in pages and namer(r)]
+        entries = [(name, pages[r.student]) for r in results if r.student in pages and (name := namer(r))]
         if not entries:
             continue
         target = out / f"feedback-{platform}.zip"

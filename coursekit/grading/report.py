@@ -72,7 +72,7 @@ def grades_rows(
         "message",
         "sandbox",
     ]
-    rows: list[list[object]] = [header]
+    rows: list[list[object]] = [list(header)]
     for r in results:
         by_id = {q.grade_id: q.points for q in r.questions}
         rows.append(

@@ -175,8 +175,8 @@ def read_roster(path: Path) -> Roster:
             raise RosterError(f"{where}: student {sid!r} is listed twice")
         seen.add(sid)
         due, days = _deadline_fields(row, where)
-        keys = frozenset(k for k in (normal(x) for x in keys | {sid}) if k)
-        students.append(Student(sid, name, email, platform_user, keys, due, days, row))
+        matchable = frozenset(k for k in (normal(x) for x in keys | {sid}) if k)
+        students.append(Student(sid, name, email, platform_user, matchable, due, days, row))
     if not students:
         raise RosterError(f"{path}: the roster lists no students")
     return Roster(kind, columns, students)
@@ -218,10 +218,10 @@ def resolve(submissions: Iterable[Submission], roster: Roster | None = None) -> 
             result.unmatched.append((sub, "no student id could be read from the file name"))
             continue
         by_student.setdefault(sub.student, []).append(sub)
-    for student, subs in by_student.items():
+    for owner, subs in by_student.items():
         subs = sorted(subs, key=_newest_key)
         result.graded.append(subs[-1])
         for older in subs[:-1]:
-            result.superseded.append((older, f"an older file of {student}; {subs[-1].path.name} was graded"))
+            result.superseded.append((older, f"an older file of {owner}; {subs[-1].path.name} was graded"))
     result.graded.sort(key=lambda s: s.student)
     return result
