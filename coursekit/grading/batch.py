@@ -27,6 +27,7 @@ from pathlib import Path
 from coursekit.cells import CellKind, cell_kind, grade_id
 from coursekit.grading.assignment import Assignment
 from coursekit.grading.cleanroom import CleanRoom, refused_message
+from coursekit.grading.cleanup import remove_tree
 from coursekit.grading.deadlines import Deadline
 from coursekit.grading.forkserver import (
     ForkedKernel,
@@ -129,20 +130,24 @@ def remove_stale_temp(base: Path | None = None, now: float | None = None) -> lis
     base = Path(base or tempfile.gettempdir())
     now = time.time() if now is None else now
     removed = []
-    for folder in base.glob(f"{TEMP_PREFIX}*"):
+    try:
+        folders = list(base.glob(f"{TEMP_PREFIX}*"))
+    except OSError:
+        folders = []
+    for folder in folders:
         try:
-            if not folder.is_dir() or folder.is_symlink() or folder.stat().st_uid != os.getuid():
+            info = os.lstat(folder)
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
                 continue
             owner = folder / OWNER_FILE
-            if owner.is_file():
+            if owner.is_file() and not owner.is_symlink() and owner.stat().st_size < 64:
                 text = owner.read_text().strip()
                 stale = not (text.isdigit() and _alive(int(text)))
             else:
-                stale = now - folder.stat().st_mtime > STALE_AFTER
-        except OSError:
+                stale = now - info.st_mtime > STALE_AFTER
+        except (OSError, ValueError):
             continue
-        if stale:
-            _rmtree(folder)
+        if stale and remove_tree(folder):
             removed.append(folder)
     removed += _remove_stale_connection_files(base, now)
     return removed
@@ -171,13 +176,9 @@ def _remove_stale_connection_files(base: Path, now: float) -> list[Path]:
 
 
 def _rmtree(path: Path) -> None:
-    def unlock(func, target, _exc) -> None:  # students can make their files read-only
-        with contextlib.suppress(OSError):
-            os.chmod(os.path.dirname(target), stat.S_IRWXU)
-            os.chmod(target, stat.S_IRWXU)
-            func(target)
-
-    shutil.rmtree(path, onerror=unlock)
+    """Remove a temporary folder, whatever a submission left in it (cleanup.py: never raises, never follows a
+    link, however deep the tree)."""
+    remove_tree(path)
 
 
 def make_sandbox(assignment: Assignment, base: Path) -> tuple[Path, Path, dict[str, str]]:
@@ -568,7 +569,7 @@ def grade_batch(
                 if options.warm:
                     with contextlib.suppress(Exception):  # only time is at stake: kernels then start cold
                         prep = prepare_batch(
-                            assignment.source,
+                            assignment.release,  # the release's imports: nothing of the solution in any kernel
                             box,
                             lambda: sandbox_folder(base, assignment.files, box, KERNEL_ENV_EXTRA)[:2],
                             base,

@@ -31,6 +31,7 @@ from jupyter_client import AsyncKernelClient
 from jupyter_client.connect import write_connection_file
 
 from coursekit.execute import KERNEL_ENV
+from coursekit.grading.cleanup import remove_tree
 from coursekit.grading.kernel import KERNEL_FLAGS, STARTUP_TIMEOUT, TOKEN_VARIABLE, Limits
 from coursekit.grading.sandbox import (
     HOME,
@@ -65,7 +66,7 @@ def server_argv(spec: BwrapSpec, imports: Imports, seed: Path | None, bwrap: str
     capabilities it needs, the batch's folder writable (the kernels hide it) and no --disable-userns (each kernel
     gets its own user namespace, in which it cannot make another)."""
     server = replace(spec, uid=0, add_caps=SERVER_CAPS, scratch_bind=True, disable_userns=False)
-    command = [sys.executable, "-c", PROGRAM.read_text(encoding="utf-8"), encode_imports(imports), str(seed or "")]
+    command = [sys.executable, "-c", PROGRAM.read_text(encoding="utf-8"), str(seed or "")]  # imports: on stdin
     return bwrap_argv(server, command, bwrap)
 
 
@@ -80,9 +81,10 @@ class _Pending:
 class ForkServer:
     """One server process for a batch: `await start()`, `await spawn(request)` per kernel, `kill(id)`, `close()`."""
 
-    def __init__(self, argv: list[str], cwd: Path) -> None:
+    def __init__(self, argv: list[str], cwd: Path, imports: Imports = ()) -> None:
         self.argv = argv
         self.cwd = cwd
+        self.imports = imports  # sent as the first line on stdin, never on the command line
         self.process: asyncio.subprocess.Process | None = None
         self.kernels: dict[str, _Pending] = {}
         self.failed_imports: list[str] = []
@@ -101,6 +103,8 @@ class ForkServer:
             limit=2**20,
         )
         self._reader = asyncio.ensure_future(self._read())
+        assert self.process.stdin is not None
+        self.process.stdin.write((encode_imports(self.imports) + "\n").encode())
         try:
             self.failed_imports = await asyncio.wait_for(asyncio.shield(self._ready), timeout)
         except (TimeoutError, ForkServerError) as exc:
@@ -336,7 +340,7 @@ async def start_server(
         disable_userns=box.disable_userns,
         home_seed=home_seed,
     )
-    server = ForkServer(server_argv(spec, imports, home_seed, shutil.which("bwrap") or "bwrap"), base)
+    server = ForkServer(server_argv(spec, imports, home_seed, shutil.which("bwrap") or "bwrap"), base, imports)
     try:
         await server.start()
         await probe_kernel(server, base, box, env)
@@ -357,7 +361,7 @@ async def probe_kernel(server: ForkServer, base: Path, box: Containment, env: di
     except ForkServerError as exc:
         raise ForkServerError(f"a trial kernel's set-up failed: {exc}") from None
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        remove_tree(root)
 
 
 def forked_kernel(

@@ -17,7 +17,8 @@ Per request (a JSON line on stdin), three processes:
    kernel (ipykernel's `launch_new_instance`) with the environment and arguments of a freshly started kernel.
 
 A request with "probe" does every step and exits instead of starting ipykernel (the server's trial at start).
-It answers with JSON lines on stdout: {"ready": imports failed} once, then per request {"id", "started": pid},
+Its first line on stdin is the imports ('module:name,name;module:'); it answers with JSON lines on stdout:
+{"ready": imports failed} once, then per request {"id", "started": pid},
 {"id", "up": true} when the kernel is about to start, {"id", "error": text} if its set-up failed, and
 {"id", "exited": status} when its keeper ended.
 """
@@ -62,7 +63,16 @@ def _copy_tree(source: str, target: str) -> None:
 
 if __name__ == "__main__":
     _ENV_BEFORE = dict(os.environ)
-    _IMPORTS, _SEED = sys.argv[1], sys.argv[2]
+    _SEED = sys.argv[1]
+    # The imports come as the first line on stdin, not on the command line: every kernel's PID 1 is a fork of this
+    # process, and its /proc/1/cmdline would show them (they are read from the solution notebook).
+    _LINE = b""
+    while not _LINE.endswith(b"\n"):
+        _BYTE = os.read(0, 1)
+        if not _BYTE:
+            break
+        _LINE += _BYTE
+    _IMPORTS = _LINE.decode().strip()
     if _SEED:
         for _name in os.listdir(_SEED):
             _copy_tree(os.path.join(_SEED, _name), os.path.join(os.path.expanduser("~"), _name))
@@ -289,6 +299,8 @@ def become_kernel(request: dict, status_fd: int) -> None:
     os.close(status_fd)
     _forget_tools()
     _reseed()
+    for _name in ("_IMPORTS", "_LINE", "_BYTE", "_FAILED"):  # what the server was asked to import: not the kernel's
+        globals().pop(_name, None)
     from ipykernel.kernelapp import launch_new_instance
 
     launch_new_instance()

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 from nbformat import NotebookNode
 
 from coursekit.execute import KERNEL_ENV
+from coursekit.grading.cleanup import remove_tree
 from coursekit.grading.sandbox import BwrapSpec, Containment, bwrap_argv, sandbox_env
 
 if TYPE_CHECKING:
@@ -325,7 +326,7 @@ def prepare_batch(
     try:
         seed, building = build_font_cache(spec, imports, base / "home-seed", shutil.which("bwrap") or "bwrap")
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        remove_tree(root)
     if seed is None:
         return BatchPrep(imports, None, compiled)
     return BatchPrep(imports + tuple((m, ()) for m in building), seed, compiled)

@@ -17,6 +17,7 @@ import shutil
 import signal
 import site
 import socket
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,7 +26,8 @@ from pathlib import Path
 import pytest
 
 from coursekit.grading.assignment import load_assignment
-from coursekit.grading.batch import Options, grade_batch
+from coursekit.grading.batch import TEMP_PREFIX, Options, grade_batch
+from coursekit.grading.gradebook import Gradebook
 from coursekit.grading.kernel import Limits
 from coursekit.grading.sandbox import probe
 from coursekit.grading.submissions import find_submissions
@@ -36,7 +38,7 @@ HOSTILE = FIXTURES / "submissions" / "hostile"
 PORT = 47613  # as in make_hostile.py
 LATE = "coursekit-hostile-late"
 PLANTED = "coursekit_hostile_planted.pth"
-CONTAINMENT = ("read_files", "read_proc", "write_outside", "plant_code", "network", "detached")
+CONTAINMENT = ("read_files", "read_proc", "write_outside", "plant_code", "network", "detached", "deep_tree")
 FORGING = (  # blank answers plus a hook: full or partial marks when the tests run in the student's kernel
     "input_transformer", "ast_transformer", "event_hook", "trace_function", "hidden_errors",
     "iopub_filter", "guard_replaced", "ast_callbacks", "closure_edit", "always_equal",
@@ -58,7 +60,7 @@ HIDDEN_Q1 = (
     "    pd.Series([2, 2]),\n"
     ")\n"
 )
-HIDDEN_Q2 = "import numpy\nassert numpy.isclose(total_participants, 60)\n"
+HIDDEN_Q2 = "import colorsys  # imported by no other cell\nimport numpy\nassert numpy.isclose(total_participants, 60)\n"
 PROBLEM = probe()
 needs_bwrap = pytest.mark.skipif(bool(PROBLEM), reason=f"bubblewrap cannot run here: {PROBLEM}")
 pytestmark = pytest.mark.slow
@@ -78,6 +80,8 @@ class Scene:
     traces: list[Path] = field(default_factory=list)
     late_pids: list[int] = field(default_factory=list)
     phases: dict[str, int] = field(default_factory=dict)  # the batch's profile: how each kernel was made
+    key_mode: int = 0  # the mode of the instructor's key file after the batch (a link to it was left in a tree)
+    leftovers: list[Path] = field(default_factory=list)  # temporary folders of the grader left after the batch
 
 
 def _late_processes() -> list[int]:
@@ -90,6 +94,14 @@ def _late_processes() -> list[int]:
             except OSError:
                 pass
     return found
+
+
+def _ours(folder: Path) -> bool:
+    """Whether a temporary folder of the grader belongs to this process (another run may be grading too)."""
+    try:
+        return (folder / "owner.pid").read_text().strip() == str(os.getpid())
+    except OSError:
+        return False
 
 
 def _planted() -> list[Path]:
@@ -170,6 +182,7 @@ def _grade(tmp: Path, mode: str, clean_room: bool, students: tuple[str, ...] | N
     home = tmp / "home"
     (home / ".ssh").mkdir(parents=True)
     (home / ".ssh" / "id_rsa").write_text(secret["home"])
+    (home / ".ssh" / "id_rsa").chmod(0o600)
     scene = Scene(root, home, root / "out", secret)
     stop = threading.Event()
     listener = _listen(scene.received, stop)
@@ -196,6 +209,8 @@ def _grade(tmp: Path, mode: str, clean_room: bool, students: tuple[str, ...] | N
     )
     scene.late_pids = _late_processes()
     scene.traces = _traces(scene)
+    scene.key_mode = (home / ".ssh" / "id_rsa").stat().st_mode & 0o777
+    scene.leftovers = [p for p in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*") if _ours(p)]
     return scene
 
 
@@ -242,6 +257,17 @@ def _feedback(scene: Scene, student: str) -> str:
 
 
 # --- the negative control: every attack works without protection --------------------------------------------
+
+
+@pytest.mark.parametrize("scene", ["unprotected", "sandboxed"])
+def test_a_deep_read_only_tree_with_links_out_harms_neither_the_batch_nor_later_runs(scene, request):
+    if scene == "sandboxed" and PROBLEM:
+        pytest.skip(f"bubblewrap cannot run here: {PROBLEM}")
+    graded = request.getfixturevalue(scene)
+    assert _score(graded.rows["deep_tree"]) == ("2", "1", "graded")
+    assert graded.key_mode == 0o600  # the clean-up followed no link
+    assert graded.leftovers == []  # the batch's temporary folder is gone, tree and all
+    assert (graded.out / "grades.csv").is_file() and len(graded.rows) >= 10
 
 
 def test_control_unprotected_reads_succeed(unprotected):
@@ -291,6 +317,25 @@ def test_the_sandboxed_batch_forked_its_kernels(sandboxed):
 
 
 @needs_bwrap
+def test_nothing_of_the_solution_is_visible_in_a_kernel(sandboxed):
+    # a module only the hidden tests import: not on PID 1's command line (the fork server's), not in its
+    # environment, not in sys.modules (kernels pre-import the release's imports), not in __main__
+    assert sandboxed.rows["solution_imports"]["q1-tests"] == "2"
+    errors = _answer_errors(sandboxed, "solution_imports")
+    assert errors == ["RuntimeError: SEEN"], errors  # "SEEN:" and the places it was seen, none
+
+
+def _answer_errors(scene: Scene, student: str) -> list[str]:
+    """The errors of the student's own cells, as stored (without the cell's label)."""
+    book = Gradebook(scene.out)
+    try:
+        result = next(r for r in book.results("ps1") if r.student == student)
+    finally:
+        book.close()
+    return [e.split(": ", 1)[1] for e in result.answer_errors]
+
+
+@needs_bwrap
 def test_nothing_is_read_outside_the_sandbox(sandboxed):
     for student in ("read_files", "read_proc"):
         assert _leak(sandboxed, student) == "a public check failed: RuntimeError: LEAK[]"
@@ -318,12 +363,15 @@ def test_containment_attacks_keep_their_honest_marks(sandboxed, student):
 
 
 def _forge_nothing(scene: Scene) -> None:
+    lms = {r["student"]: r["total"] for r in csv.DictReader((scene.out / "grades-lms.csv").open(encoding="utf-8"))}
     for student in FORGING:
         row = scene.rows[student]
         assert (row["q1-tests"], row["q2-tests"]) == ("0", "0"), (student, row)
         assert row["status"] == ("refused" if student in REFUSED else "graded"), (student, row)
         for what in REFUSED.get(student, []):
             assert what in row["message"] and what in _feedback(scene, student), (student, row["message"])
+        if student in REFUSED:  # no score for the LMS: the instructor decides, with the reason in grades.csv
+            assert lms[student] == "" and row["message"].startswith("REFUSED"), (student, lms[student])
     for student, marks in PARTLY.items():
         assert _score(scene.rows[student]) == (*marks, "graded"), (student, scene.rows[student])
 
