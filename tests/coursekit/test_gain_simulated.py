@@ -1,0 +1,122 @@
+"""`coursekit gain` on SIMULATED classes (coursekit/inventory_sim.py, seeded): the report recovers what the model
+put in: the gain (its interval covers the truth in about 95% of repeats), the reliability (KR-20), the concepts
+that gained most, the planted bad items, the students who missed a test, and a form that is easier than the
+other (counterbalancing)."""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+import numpy as np
+
+from coursekit import gain
+from coursekit import inventory_sim as sim
+from coursekit.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+ITEMS = gain.read_items(REPO / "data" / "inventory_items.csv")
+CONCEPTS = sorted({i.concept for i in ITEMS.values()})
+
+
+def test_the_interval_for_the_mean_gain_covers_the_truth_in_about_95_percent_of_classes():
+    coverage, intervals = sim.coverage(ITEMS, sim.ClassModel(n_students=120), repeats=100, seed=100)
+    assert len(intervals) == 100
+    # 95 expected; with 100 repeats the binomial spread is about +-2.2, so 89 to 99 is "about 95%"
+    assert 0.89 <= coverage <= 0.99, coverage
+
+
+def test_with_no_true_gain_the_interval_usually_holds_zero():
+    coverage, intervals = sim.coverage(ITEMS, sim.ClassModel(n_students=120, gain=0.0), repeats=30, seed=7)
+    assert coverage >= 0.85
+    assert sum(lo <= 0 <= hi for _, lo, hi in intervals) >= 25
+
+
+def test_kr20_is_close_to_the_reliability_of_the_simulated_test():
+    model = sim.ClassModel(n_students=800, guessers=0.0, missing_pre=0.0, missing_post=0.0)
+    responses, truth = sim.simulate(ITEMS, model, seed=11)
+    report = gain.analyse(responses, ITEMS)
+    n, kr20 = report.reliability["A", "pre"]
+    assert n == 800
+    assert abs(kr20 - truth.reliability["A"]) < 0.05, (kr20, truth.reliability["A"])
+
+
+def test_the_concepts_that_gained_most_in_the_model_gain_most_in_the_report():
+    true_gain = {c: g for c, g in zip(CONCEPTS, np.linspace(0.0, 1.6, len(CONCEPTS)), strict=True)}
+    model = sim.ClassModel(n_students=400, gain=true_gain)
+    responses, truth = sim.simulate(ITEMS, model, seed=3)
+    report = gain.analyse(responses, ITEMS)
+    seen = {c["concept"]: c["post_share"] - c["pre_share"] for c in report.concepts}
+    expected = {c: truth.concept_shares[c][1] - truth.concept_shares[c][0] for c in CONCEPTS}
+    r = np.corrcoef([seen[c] for c in CONCEPTS], [expected[c] for c in CONCEPTS])[0, 1]
+    assert r > 0.8, r
+    assert abs(seen[CONCEPTS[0]]) < 0.1  # the concept with no true gain hardly moves
+    assert seen[CONCEPTS[-1]] > 0.2
+
+
+def test_planted_bad_items_are_flagged_and_few_good_ones_are():
+    bad = (("A", 5), ("A", 20), ("B", 9))
+    model = sim.ClassModel(n_students=200, bad_items=bad)
+    responses, _ = sim.simulate(ITEMS, model, seed=5)
+    report = gain.analyse(responses, ITEMS)
+    flagged = {(s.form, s.number) for s in report.items if any("negative discrimination" in f for f in s.flags)}
+    assert set(bad) <= flagged
+    assert len(flagged - set(bad)) <= 1
+
+
+def test_a_distractor_nobody_picks_is_flagged():
+    model = sim.ClassModel(n_students=150, guessers=0.0, distractor_weights=(0.7, 0.3, 0.0))
+    responses, _ = sim.simulate(ITEMS, model, seed=9)
+    report = gain.analyse(responses, ITEMS)
+    unused = [s for s in report.items if any("chosen by nobody" in f for f in s.flags)]
+    assert len(unused) == len(report.items)  # every item's third distractor had weight 0
+
+
+def test_students_missing_a_test_are_listed_not_dropped():
+    model = sim.ClassModel(n_students=120, missing_pre=0.1, missing_post=0.15)
+    responses, _ = sim.simulate(ITEMS, model, seed=21)
+    report = gain.analyse(responses, ITEMS)
+    pre = {s.student for s in responses.sittings if s.occasion == "pre"}
+    post = {s.student for s in responses.sittings if s.occasion == "post"}
+    statuses = {r.student: r.status for r in report.students}
+    assert {s for s, v in statuses.items() if v == "pre-test only"} == pre - post
+    assert {s for s, v in statuses.items() if v == "post-test only"} == post - pre
+    assert sum(v == "matched" for v in statuses.values()) == len(pre & post)
+    assert pre - post and post - pre
+
+
+def test_counterbalancing_separates_an_easier_form_from_learning():
+    model = sim.ClassModel(n_students=600, counterbalanced=True, form_shift=0.6, gain=0.5, guessers=0.0)
+    responses, truth = sim.simulate(ITEMS, model, seed=4)
+    report = gain.analyse(responses, ITEMS)
+    ab, ba = report.orders["A->B"]["difference"][0], report.orders["B->A"]["difference"][0]
+    assert ab > ba + 5  # taking the easier form last looks like more learning
+    assert abs((ab + ba) / 2 - truth.difference) < 3  # averaged over the orders, the gain is recovered
+    assert abs((ab - ba) / 2 - truth.form_difference) < 3  # and half the gap is the forms' difference
+
+
+def test_the_command_on_a_simulated_class_of_120_runs_in_seconds(tmp_path, capsys):
+    model = sim.ClassModel(n_students=120, counterbalanced=True)
+    responses, _ = sim.simulate(ITEMS, model, seed=1)
+    folders = sim.write_grading_outputs(responses, tmp_path / "graded")
+    start = time.perf_counter()
+    code = main([
+        "gain", str(folders["pre", "A"]), str(folders["post", "B"]),
+        "--pre-also", str(folders["pre", "B"]), "--post-also", str(folders["post", "A"]),
+        "--out", str(tmp_path / "gain"), "--root", str(REPO),
+    ])
+    seconds = time.perf_counter() - start
+    assert code == 0
+    assert seconds < 30  # a few seconds on a laptop; generous for a loaded 2-core machine
+    html = (tmp_path / "gain" / "gain.html").read_text()
+    assert "form A then form B" in html and "form B then form A" in html
+    rows = list(csv.DictReader(open(tmp_path / "gain" / "gain.csv")))
+    assert len(rows) == len({s.student for s in responses.sittings})  # everyone who took a test is listed
+    assert {r["letters_from"] for r in rows} == {"notebook"}
+    in_memory = gain.analyse(responses, ITEMS)
+    matched = [r for r in rows if r["status"] == "matched"]
+    assert len(matched) == sum(r.status == "matched" for r in in_memory.students)
+    assert len(list((tmp_path / "gain" / "feedback").glob("*.html"))) == sum(
+        1 for s in responses.sittings if s.occasion == "post"
+    )
