@@ -122,6 +122,14 @@ def read_items(path: Path) -> dict[tuple[str, int], Item]:
     return items
 
 
+def read_concept_names(path: Path) -> dict[str, str]:
+    """{code: short name} from data/ihc_key_concepts.csv beside the item table; {} when it is not there."""
+    if not path.is_file():
+        return {}
+    with open(path, newline="", encoding="utf-8") as f:
+        return {r["code"]: r["short_name"] for r in csv.DictReader(f)}
+
+
 def _csv_rows(path: Path) -> list[dict[str, str]]:
     if not path.is_file():
         raise CoursekitError(f"{path.parent} is not a grading output folder: it has no {path.name}")
@@ -381,6 +389,7 @@ class Report:
     reliability: dict[tuple[str, str], tuple[int, float | None]]
     sittings: list[Sitting]
     item_table: dict[tuple[str, int], Item]
+    concept_names: dict[str, str] = field(default_factory=dict)
 
 
 def _percent(s: Sitting) -> float:
@@ -487,7 +496,8 @@ def analyse(responses: Responses, items: dict[tuple[str, int], Item], pass_score
             }
         )
     misconceptions = []
-    for concept, name in sorted({(c, m) for c, m, _ in chosen}):
+    pairs = {(c, m) for c, m, _ in chosen}
+    for concept, name in sorted(pairs, key=lambda cm: (cm[0], -chosen.get((cm[0], cm[1], "pre"), 0), cm[1])):
         misconceptions.append(
             {
                 "concept": concept,
@@ -609,8 +619,9 @@ def concept_plot(report: Report) -> tuple[str, str] | None:
         ax.scatter([100 * c["post_share"] for c in rows], ys, color=BLUE, s=60, marker="s",
                    label="after (post-test)", zorder=3)
         ax.axvline(25, color=GREY, linestyle=":", linewidth=1)
-        ax.text(25.5, len(rows) - 0.6, "guessing (1 in 4)", color="#555555", fontsize=8)
+        ax.text(25.5, -0.6, "guessing (1 in 4)", color="#555555", fontsize=8)
         ax.set_yticks(list(ys), [str(c["concept"]) for c in rows])
+        ax.invert_yaxis()  # the first concept at the top, as in the table
         ax.set_xlim(0, 100)
         ax.set_xlabel("answers correct (%)")
         ax.set_ylabel("IHC Key Concept")
@@ -777,8 +788,9 @@ def gain_html(report: Report) -> str:
         h.append(f"<figure><img src='data:image/png;base64,{plot[0]}' alt='{escape(plot[1])}'></figure>")
     h.append("<table><tr><th>concept</th><th>before</th><th>after</th><th>items (form A)</th></tr>")
     for c in report.concepts:
+        name = report.concept_names.get(str(c["concept"]), "")
         h.append(
-            f"<tr><td>{escape(str(c['concept']))}</td>"
+            f"<tr><td>{escape(str(c['concept']))}{'<br><small>' + escape(name) + '</small>' if name else ''}</td>"
             f"<td class='n'>{_num(None if c['pre_share'] is None else 100 * c['pre_share'], 0)}%</td>"
             f"<td class='n'>{_num(None if c['post_share'] is None else 100 * c['post_share'], 0)}%</td>"
             f"<td>{escape(_titles(report, str(c['concept'])))}</td></tr>"
@@ -905,6 +917,7 @@ def run(
     if pass_score > max(forms_sizes.values(), default=0):
         raise CoursekitError(f"--pass-score {pass_score} is more than the {max(forms_sizes.values())} items of a form")
     report = analyse(read_outputs(pre, post, items), items, pass_score)
+    report.concept_names = read_concept_names(items_path.parent / "ihc_key_concepts.csv")
     write_report(report, out)
     return report
 
