@@ -70,6 +70,23 @@ environment = {
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
 }
+# nbgrader's exchange for the demo course "hype": a shared folder under the state folder. Every server here runs as
+# one Unix user, so each student's submissions are named by their hub login (on a real hub each student is a user
+# of their own and nbgrader needs none of this).
+EXCHANGE = STATE / "exchange"
+EXCHANGE.mkdir(parents=True, exist_ok=True)
+EXCHANGE.chmod(0o777)
+(STATE / "jupyter-config").mkdir(parents=True, exist_ok=True)
+(STATE / "jupyter-config" / "nbgrader_config.py").write_text(
+    "import os\n"
+    "c = get_config()  # noqa: F821\n"
+    f"c.Exchange.root = {str(EXCHANGE)!r}\n"
+    'c.CourseDirectory.course_id = "hype"\n'
+    'if os.environ.get("JUPYTERHUB_USER", "instructor") != "instructor":\n'
+    '    c.CourseDirectory.student_id = os.environ["JUPYTERHUB_USER"]\n',
+    encoding="utf-8",
+)
+environment["JUPYTER_CONFIG_PATH"] = str(STATE / "jupyter-config")
 if os.environ.get("H2M_HUB_LAB_SETTINGS"):
     environment["JUPYTERLAB_SETTINGS_DIR"] = os.environ["H2M_HUB_LAB_SETTINGS"]
 c.Spawner.environment = environment
