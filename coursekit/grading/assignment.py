@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,10 @@ from coursekit.release import release_notebook, stamp_of
 KIT_DATA_DIR = (
     "data"  # the course's data folder, copied into each sandbox (appraisal reads it via HYPE_KIT_DATA)
 )
+
+
+#: A line that starts a question: a heading or a bold lead naming it (`## Q6 · ...`, `**Q6 (2 points) · ...**`).
+QUESTION_START = re.compile(r"^\s*(?:#+\s*|\*\*)Q\d+\b")
 
 
 @dataclass(frozen=True)
@@ -82,18 +87,23 @@ class Assignment:
 
     @property
     def titles(self) -> dict[str, str]:
-        """{grade id: a title for students}: the first line of the markdown cell above the question (its
-        prompt), without markdown emphasis, at most 80 characters; the grade id when there is none."""
+        """{grade id: a title for students}: the last line above the question that starts one (`## Q6 · ...` or
+        `**Q6 (2 points) · ...**`, its bold part only), else the first line of the markdown cell above it; without
+        markdown emphasis, shortened at a word to at most 80 characters; the grade id when there is none."""
         titles: dict[str, str] = {}
-        prompt = ""
+        heading = prompt = ""
         for cell in self.source.cells:
             if cell.cell_type == "markdown" and cell_kind(cell) is not CellKind.MANUAL_ANSWER:
-                prompt = next((line for line in cell.source.splitlines() if line.strip()), "")
+                lines = [line for line in cell.source.splitlines() if line.strip()]
+                prompt = lines[0] if lines else prompt
+                starts = [line for line in lines if QUESTION_START.match(line)]
+                if starts:
+                    bold = re.match(r"^\s*\*\*(.+?)\*\*", starts[-1])
+                    heading = bold.group(1) if bold else starts[-1]
             gid = grade_id(cell)
             if gid and cell_kind(cell) in (CellKind.AUTOGRADER_TESTS, CellKind.MANUAL_ANSWER):
-                text = re.sub(r"\*\*|__|[`#*]", "", prompt).strip()
-                text = text if len(text) <= 80 else text[:77].rstrip() + "..."
-                titles[gid] = text or gid
+                text = " ".join(re.sub(r"\*\*|__|[`#*]", "", heading or prompt).split())
+                titles[gid] = textwrap.shorten(text, 80, placeholder=" ...") if text else gid
         return titles
 
     @property

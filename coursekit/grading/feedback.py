@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from dataclasses import replace
 from html import escape
 from pathlib import PurePath
@@ -91,10 +92,16 @@ def feedback_html(
         questions=[replace(q, message=without_paths(q.message, result)) for q in result.questions],
     )
     rows = []
+    parts_of = Counter(titles.get(q.grade_id, q.grade_id) for q in result.questions)
+    seen: Counter[str] = Counter()
     for q in result.questions:
         kind = "written" if q.manual else "autograded"
+        title = titles.get(q.grade_id, q.grade_id)
+        seen[title] += 1
+        if parts_of[title] > 1:  # a question graded in several cells: say which part this row is
+            title = f"{title} (part {seen[title]} of {parts_of[title]})"
         rows.append(
-            f"<tr class='{escape(q.status.split()[0])}'><td>{escape(titles.get(q.grade_id, q.grade_id))}</td>"
+            f"<tr class='{escape(q.status.split()[0])}'><td>{escape(title)}</td>"
             f"<td>{kind}</td><td>{_points(q.points)} / {q.max_points:g}</td><td>{escape(q.status)}</td>"
             f"<td>{escape(q.message)}</td></tr>"
         )

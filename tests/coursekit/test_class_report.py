@@ -66,3 +66,25 @@ def test_the_legend_covers_no_bar():
         for bar in ax.patches:
             assert not legend.overlaps(bar.get_window_extent(renderer)), "the legend covers a bar"
         assert legend.y1 < ax.get_window_extent(renderer).y0  # below the axes
+
+
+def test_the_feedback_page_labels_the_parts_of_a_question():
+    from coursekit.grading.feedback import feedback_html
+
+    page = feedback_html(RESULTS[1], "ps1", TITLES)
+    title = TITLES["q1-tests-a"]
+    assert f"{title} (part 1 of 2)" in page and f"{title} (part 2 of 2)" in page
+    assert "Q2 · Share of direct causal claims (part" not in page  # a one-cell question has no part label
+
+
+def test_question_titles_come_from_the_line_that_starts_the_question():
+    from pathlib import Path
+
+    from coursekit.grading.assignment import load_assignment
+
+    root = Path(__file__).resolve().parents[2]
+    mechanism = load_assignment("03-mechanism", root).titles  # bold leads: "**Q2 (2 points) · ... .**"
+    assert mechanism["q2-tests-b"].startswith("Q2 (2 points)") and "Assignment 03" not in mechanism["q2-tests-b"]
+    evidence = load_assignment("02-evidence", root).titles  # a heading, then more prompt cells below it
+    assert evidence["q6-tests-b"].startswith("Q6 · ")
+    assert all(len(t) <= 80 and not t.endswith(("…", "...")) or t.endswith(" ...") for t in evidence.values())
