@@ -19,6 +19,8 @@ from pathlib import Path
 
 import nbformat
 
+from appraisal.sources import reference_list
+
 ROOT = Path(__file__).resolve().parents[1]
 ITEMS = ROOT / "data" / "inventory_items.csv"
 FORMS = {
@@ -112,14 +114,11 @@ def build(form: str, rows: list[dict[str, str]]) -> nbformat.NotebookNode:
         cells.append(
             nbformat.v4.new_code_cell(_tests(row), metadata=_meta(f"q{n}-tests", grade=True, points=1))
         )
+    # the references as markdown, written here from the registry: no code to run, so a kernel grading the
+    # inventory imports nothing (it is graded three times per form in the test suite, by the kit and by nbgrader)
     cells.append(
-        nbformat.v4.new_markdown_cell("## Sources cited in this assignment", metadata=_meta("sources-title"))
-    )
-    cells.append(
-        nbformat.v4.new_code_cell(
-            "from appraisal.display import show_text_table\nfrom appraisal.sources import references\n\n"
-            f"show_text_table(references({SOURCES!r}))",
-            metadata=_meta("sources"),
+        nbformat.v4.new_markdown_cell(
+            "## Sources cited in this assignment\n\n" + reference_list(SOURCES), metadata=_meta("sources")
         )
     )
     nb = nbformat.v4.new_notebook(cells=cells, metadata=KERNEL)
