@@ -175,6 +175,15 @@ def _fresh(cell: NotebookNode) -> NotebookNode:
     return cell
 
 
+def is_unchanged(answers: dict[str, list[NotebookNode]], release: NotebookNode) -> bool:
+    """Whether every answer cell is still the release's own (the student handed in the notebook as given)."""
+    released = {gid: c.source.strip() for c in release.cells if (gid := grade_id(c)) and gid in answers}
+    given = [gid for c in release.cells if (gid := grade_id(c)) and cell_kind(c) in ANSWER_KINDS]
+    return bool(given) and all(
+        gid in answers and all(cell.source.strip() == released.get(gid) for cell in answers[gid]) for gid in given
+    )
+
+
 def restore(submitted: NotebookNode, source: NotebookNode, release: NotebookNode) -> Prepared:
     """The notebook to grade: see the module docstring for the rules."""
     src_kind = {grade_id(c): cell_kind(c) for c in source.cells if grade_id(c)}

@@ -21,11 +21,12 @@ class Status(StrEnum):
     WRONG_ASSIGNMENT = "wrong-assignment"
     TAMPERED = "tampered"  # rows stored by earlier versions (an in-kernel guard found hooks): the instructor decides
     REFUSED = "refused"  # graded, but the clean room refused some answers (cleanroom.py): the instructor decides
+    UNCHANGED = "unchanged"  # the release as handed out, no answer changed: graded (0), left out of item statistics
 
 
 # Statuses a re-run keeps when the file and the options are unchanged; the others are graded again.
 FINAL_STATUSES = frozenset(
-    {Status.GRADED, Status.NOT_A_NOTEBOOK, Status.WRONG_ASSIGNMENT, Status.TAMPERED, Status.REFUSED}
+    {Status.GRADED, Status.NOT_A_NOTEBOOK, Status.WRONG_ASSIGNMENT, Status.TAMPERED, Status.REFUSED, Status.UNCHANGED}
 )
 
 

@@ -88,3 +88,27 @@ def test_question_titles_come_from_the_line_that_starts_the_question():
     evidence = load_assignment("02-evidence", root).titles  # a heading, then more prompt cells below it
     assert evidence["q6-tests-b"].startswith("Q6 · ")
     assert all(len(t) <= 80 and not t.endswith(("…", "...")) or t.endswith(" ...") for t in evidence.values())
+
+
+def test_an_unchanged_release_is_left_out_of_the_item_statistics():
+    untouched = Result("e", "x.ipynb", "unchanged", questions=_result("e", 0, 0, 0).questions)
+    with_it = {s.grade_id: s for s in question_stats([*RESULTS, untouched], TITLES)}
+    without = {s.grade_id: s for s in question_stats(RESULTS, TITLES)}
+    assert with_it["q2-tests"].n == without["q2-tests"].n == 4 and with_it["q2-tests"].mean == without["q2-tests"].mean
+    assert "1 unchanged" in report_html("ps1", [*RESULTS, untouched], question_stats([*RESULTS, untouched], TITLES))
+
+
+def test_an_unchanged_release_is_recognised_and_an_edited_one_is_not():
+    import nbformat
+
+    from coursekit.grading.assignment import load_assignment
+    from coursekit.grading.prepare import is_unchanged, restore
+
+    root = __import__("pathlib").Path(__file__).resolve().parents[1] / "fixtures" / "assignments"
+    ps1 = load_assignment("ps1", root)
+    release = nbformat.read(root / "exercises" / "ps1" / "ps1.ipynb", as_version=4)
+    assert is_unchanged(restore(release, ps1.source, ps1.release).answers, ps1.release)
+    edited = nbformat.read(root / "exercises" / "ps1" / "ps1.ipynb", as_version=4)
+    answer = next(c for c in edited.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    answer.source += "\nx = 1"
+    assert not is_unchanged(restore(edited, ps1.source, ps1.release).answers, ps1.release)

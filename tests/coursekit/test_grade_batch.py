@@ -33,7 +33,7 @@ LATE = 60  # seconds a stopped cell may be reported late on a loaded machine (in
 # student: (q1-tests, q2-tests, status, a piece of the message or "")
 EXPECTED = {
     "perfect": ("2", "1", "graded", ""),
-    "blank": ("0", "0", "graded", ""),
+    "blank": ("0", "0", "unchanged", "release as handed out"),
     "partly_right": ("2", "0", "graded", ""),
     "failing": ("0", "0", "graded", ""),
     "stderr_warning": ("2", "1", "graded", ""),
@@ -120,7 +120,7 @@ def test_csvs_and_feedback(graded):
     assert rows["perfect"]["autograded"] == "3" and rows["perfect"]["autograded_max"] == "3"
     assert rows["perfect"]["manual_pending"] == "2" and rows["blank"]["manual_pending"] == "0"
     long_rows = list(csv.DictReader((out / "grades-long.csv").open(encoding="utf-8")))
-    assert len(long_rows) == 3 * sum(1 for s in EXPECTED.values() if s[2] in ("graded", "error", "timeout"))
+    assert len(long_rows) == 3 * sum(1 for s in EXPECTED.values() if s[2] in ("graded", "unchanged", "error", "timeout"))
     lms = list(csv.DictReader((out / "grades-lms.csv").open(encoding="utf-8")))
     assert {r["student"]: r["total"] for r in lms}["perfect"] == "3"
     pages = {p.stem: p.read_text(encoding="utf-8") for p in (out / "feedback").glob("*.html")}
