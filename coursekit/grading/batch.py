@@ -49,7 +49,7 @@ from coursekit.grading.pool import (
     prepare_batch,
     settle,
 )
-from coursekit.grading.prepare import SubmissionProblem, check_assignment, read_submission, restore
+from coursekit.grading.prepare import SubmissionProblem, check_assignment, is_unchanged, read_submission, restore
 from coursekit.grading.profile import Profile
 from coursekit.grading.report import Progress, summary, write_reports
 from coursekit.grading.run import ERROR, TIMEOUT, run_notebook, sandbox_chdir
@@ -61,6 +61,8 @@ from coursekit.release import stamp_of
 
 GRADED, ERROR_STATUS, TIMEOUT_STATUS = Status.GRADED, Status.ERROR, Status.TIMEOUT
 REFUSED_STATUS = Status.REFUSED  # the clean room refused some answers (cleanroom.py)
+UNCHANGED_STATUS = Status.UNCHANGED
+UNCHANGED_MESSAGE = "the notebook is the release as handed out: no answer was changed (was the right file handed in?)"
 TEMP_PREFIX = "coursekit-grade-"
 OWNER_FILE = "owner.pid"
 STALE_AFTER = 6 * 3600  # seconds: a temporary folder without a live owner older than this is removed
@@ -306,6 +308,9 @@ async def grade_one(
             if r.status == TIMEOUT and i not in prepared.instructor
         ]
         result.message = "; ".join(m for m in [run.message, *timeouts, *result.notes] if m)
+        if result.status == GRADED and is_unchanged(prepared.answers, assignment.release):
+            result.status = UNCHANGED_STATUS
+            result.message = "; ".join(m for m in [UNCHANGED_MESSAGE, result.message] if m)
         if room is not None and room.refusals:
             if result.status == GRADED:
                 result.status = REFUSED_STATUS
