@@ -967,9 +967,12 @@ def cmd_gain(args) -> int:
         args.pass_score,
     )
     matched = sum(1 for r in report.students if r.status == "matched")
+    single = len(report.students) - matched
+    ungraded = len({s for s, _, _ in report.not_graded})
     print(
-        f"coursekit gain: {matched} students with both tests, "
-        f"{len(report.students) - matched + len(report.not_graded)} with one; "
+        f"coursekit gain: {matched} students with both tests, {single} with one"
+        + (f", {ungraded} with a test that was not graded (listed)" if ungraded else "")
+        + "; "
         f"mean difference {_ci_text(report.difference)}; wrote {out / 'gain.html'}, {out / 'gain.csv'} "
         f"and feedback/ for each student with a post-test"
     )
