@@ -26,7 +26,7 @@ from pathlib import Path
 
 from coursekit.cells import CellKind, cell_kind, grade_id
 from coursekit.grading.assignment import Assignment
-from coursekit.grading.cleanroom import CleanRoom, refused_message
+from coursekit.grading.cleanroom import CleanRoom, prelude, refused_message, run_prelude
 from coursekit.grading.cleanup import remove_tree
 from coursekit.grading.deadlines import Deadline
 from coursekit.grading.forkserver import (
@@ -49,7 +49,13 @@ from coursekit.grading.pool import (
     prepare_batch,
     settle,
 )
-from coursekit.grading.prepare import SubmissionProblem, check_assignment, is_unchanged, read_submission, restore
+from coursekit.grading.prepare import (
+    SubmissionProblem,
+    check_assignment,
+    is_unchanged,
+    read_submission,
+    restore,
+)
 from coursekit.grading.profile import Profile
 from coursekit.grading.report import Progress, summary, write_reports
 from coursekit.grading.run import ERROR, TIMEOUT, run_notebook, sandbox_chdir
@@ -267,8 +273,9 @@ async def grade_one(
                     else await _new_slot(assignment, options, base, box, prep, profile)
                 )
             root, kernel = slot[0], slot[1]
-            if len(slot) == 4:
-                checker_root, checker = slot[2], slot[3]
+            ran: tuple[str, ...] = ()
+            if len(slot) == 5:
+                checker_root, checker, ran = slot[2], slot[3], slot[4]
         except Exception as exc:  # noqa: BLE001 - a kernel that will not start is reported, not raised
             result.status, result.message = (
                 ERROR_STATUS,
@@ -278,7 +285,7 @@ async def grade_one(
         before = {i: sandbox_chdir(kernel.folder) for i in prepared.instructor}
         room, tests = None, set()
         if checker is not None:
-            room = CleanRoom(kernel, checker, tuple(m for m, _names in assignment_imports(assignment.source)))
+            room = CleanRoom(kernel, checker, tuple(m for m, _names in assignment_imports(assignment.source)), ran)
             tests = {
                 i for i in prepared.instructor if cell_kind(prepared.nb.cells[i]) is CellKind.AUTOGRADER_TESTS
             }
@@ -312,7 +319,7 @@ async def grade_one(
             result.status = UNCHANGED_STATUS
             result.message = "; ".join(m for m in [UNCHANGED_MESSAGE, result.message] if m)
         if room is not None and room.refusals:
-            if result.status == GRADED:
+            if result.status in (GRADED, UNCHANGED_STATUS):  # refused values: the instructor looks first
                 result.status = REFUSED_STATUS
             result.message = "; ".join(m for m in [refused_message(room.refusals), result.message] if m)
     finally:
@@ -400,7 +407,7 @@ async def _new_kernel(
         raise
 
 
-Slot = tuple  # (root, kernel) or, with the clean room, (root, kernel, checker's root, checker)
+Slot = tuple  # (root, kernel) or, with the clean room, (root, kernel, checker's root, checker, prelude it ran)
 
 
 async def _new_slot(
@@ -413,7 +420,8 @@ async def _new_slot(
     server: ForkServer | None = None,
 ) -> Slot:
     """What one submission needs: its kernel, and with the clean room a checker kernel made the same way (both
-    started at once; if either fails, neither is kept)."""
+    started at once; if either fails, neither is kept) that has run the assignment's set-up cells (its prelude,
+    cleanroom.py)."""
     if not options.clean_room:
         return await _new_kernel(assignment, options, base, box, prep, profile, server)
     made = await asyncio.gather(
@@ -430,7 +438,23 @@ async def _new_slot(
                 _rmtree(m[0])
         raise failed[0]
     (root, kernel), (checker_root, checker) = made
-    return root, kernel, checker_root, checker
+    profile = profile if profile is not None else Profile()
+    sources = prelude(assignment.source)
+    ran: tuple[str, ...] = ()
+    if sources:
+        with profile.timed("checker prelude"):
+            try:
+                if await run_prelude(checker, sources, options.limits.cell_timeout or 60.0):
+                    ran = sources
+                else:  # it did not run to its end: a fresh checker runs every instructor cell in its place
+                    await checker.restart()
+            except BaseException:
+                for k, folder in ((kernel, root), (checker, checker_root)):
+                    with contextlib.suppress(BaseException):
+                        await k.stop()
+                    _rmtree(folder)
+                raise
+    return root, kernel, checker_root, checker, ran
 
 
 def sha256_of(path: Path) -> str:
@@ -497,7 +521,7 @@ async def _grade_all(
 async def _discard(slot: asyncio.Task) -> None:
     with contextlib.suppress(BaseException):
         made = await slot
-        for root, kernel in zip(made[::2], made[1::2], strict=True):
+        for root, kernel in zip(made[0:4:2], made[1:4:2], strict=True):
             with contextlib.suppress(BaseException):
                 await kernel.stop()
             _rmtree(root)

@@ -40,11 +40,13 @@ from coursekit.grading.run import (
     DIED,
     ERROR,
     INTERRUPT_GRACE,
+    OK,
     TIMEOUT,
     CellRun,
     _Collector,
     _drain_shell,
     _error_output,
+    _wait_idle,
     evaluate,
 )
 
@@ -179,6 +181,40 @@ def names_bound(source: str) -> set[str]:
     return found
 
 
+def prelude(source_nb) -> tuple[str, ...]:
+    """The read-only cells a checker can run before it knows its submission: those above the first test or answer
+    cell that read nothing but built-ins and what the cells before them bind (the assignment's set-up: imports,
+    data). Their result is the same for every submission, so the batch runs them in each checker while it waits in
+    the pool (batch.py), off the submission's time; the checker then skips them in their place."""
+    from coursekit.cells import CellKind, cell_kind
+
+    found: list[str] = []
+    own: set[str] = set()
+    for cell in source_nb.cells:
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        if cell_kind(cell) is not CellKind.READ_ONLY:
+            break
+        if any(n not in own and n not in NEVER_FETCHED for n in names_read(cell.source)):
+            break
+        found.append(cell.source)
+        own |= names_bound(cell.source)
+    return tuple(found)
+
+
+async def run_prelude(checker: SandboxKernel, sources: tuple[str, ...], timeout: float) -> bool:
+    """Run `sources` in a fresh checker, in order, outputs dropped; True when every one ran to its end in time."""
+    ok = True
+    for source in sources:
+        msg_id = checker.kc.execute(source, store_history=True, allow_stdin=False, stop_on_error=False)
+        outcome = await _wait_idle(checker, msg_id, time.monotonic() + timeout, None)
+        await _drain_shell(checker)
+        ok = ok and outcome == "idle"
+        if outcome != "idle":
+            break
+    return ok
+
+
 def _text_of(value: dict | None) -> str | None:
     """The string a user expression evaluated to, or None."""
     if not value or value.get("status") != "ok":
@@ -194,13 +230,20 @@ class CleanRoom:
     """One submission's student kernel and checker kernel; `run_instructor_cell` runs an instructor cell in the
     checker (see the module's docstring). `refusals` lists the values that were refused."""
 
-    def __init__(self, student: SandboxKernel, checker: SandboxKernel, allowed_modules: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        student: SandboxKernel,
+        checker: SandboxKernel,
+        allowed_modules: tuple[str, ...],
+        ran: tuple[str, ...] = (),
+    ) -> None:
         self.student = student
         self.checker = checker
         self.allowed = tuple(sorted({m.split(".")[0] for m in allowed_modules}))
         self.student_module = f"_coursekit_s_{secrets.token_hex(8)}"
         self.checker_module = f"_coursekit_c_{secrets.token_hex(8)}"
-        self.own: set[str] = set()
+        self.ran = list(ran)  # prelude cells the checker already ran (in order): skipped once each in their place
+        self.own: set[str] = set().union(*(names_bound(source) for source in ran))
         self.refusals: list[str] = []
         self.checker_ok = False
         self.calls = 0
@@ -246,6 +289,9 @@ class CleanRoom:
     ) -> CellRun:
         """Run an instructor cell in the checker with the student's values it reads; its CellRun."""
         t0 = time.monotonic()
+        if self.ran and self.ran[0] == source:  # run ahead, before the submission was known
+            self.ran.pop(0)
+            return CellRun(status=OK)
         try:
             return await self._run(source, label, deadline, output_cap, cell_limit, t0)
         finally:

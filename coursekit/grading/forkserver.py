@@ -42,6 +42,7 @@ from coursekit.grading.sandbox import (
     sandbox_env,
     sandbox_folder,
 )
+from coursekit.grading.seccomp import filter_file
 
 if TYPE_CHECKING:
     from coursekit.grading.pool import Imports
@@ -339,6 +340,7 @@ async def start_server(
         scratch_size=box.scratch_size,
         disable_userns=box.disable_userns,
         home_seed=home_seed,
+        seccomp=filter_file(base) if box.seccomp else None,
     )
     server = ForkServer(server_argv(spec, imports, home_seed, shutil.which("bwrap") or "bwrap"), base, imports)
     try:

@@ -22,6 +22,7 @@ PHASES: tuple[tuple[str, str], ...] = (
     ("imports", "ahead: the assignment's modules pre-imported (kernels not forked)"),
     ("wait for kernel", "a submission waiting for a ready kernel"),
     ("restore", "read the notebook, put the instructor's cells back"),
+    ("checker prelude", "ahead: the assignment's set-up cells run in the checker before its submission is known"),
     ("checker setup", "the clean room's code put in the student kernel and the checker"),
     ("cells", "the notebook's cells: the student's in its kernel, the instructor's in the checker"),
     ("checker", "part of cells: instructor cells in the checker, with fetches and calls"),

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coursekit.errors import CoursekitError
+from coursekit.grading.seccomp import filter_file, program, with_filter
 
 AUTO, BUBBLEWRAP, NONE = "auto", "bubblewrap", "none"
 MODES = (AUTO, BUBBLEWRAP, NONE)
@@ -89,6 +90,7 @@ class BwrapSpec:
     uid: int = SANDBOX_UID  # the user inside (the fork server is 0 of its own namespace)
     add_caps: tuple[str, ...] = ()  # capabilities kept inside (the fork server's; kernels keep none)
     scratch_bind: bool = False  # show the host's `scratch` folder writable instead of an empty tmpfs
+    seccomp: Path | None = None  # a seccomp filter file (seccomp.py) installed on the sandbox's first process
 
 
 def bwrap_argv(spec: BwrapSpec, command: list[str], bwrap: str = "bwrap") -> list[str]:
@@ -139,7 +141,7 @@ def bwrap_argv(spec: BwrapSpec, command: list[str], bwrap: str = "bwrap") -> lis
     argv += ["--remount-ro", "/", "--clearenv"]
     for key, value in sorted(spec.env.items()):
         argv += ["--setenv", key, value]
-    return [*argv, "--", *command]
+    return with_filter([*argv, "--", *command], spec.seccomp)
 
 
 def sandbox_env(extra: Mapping[str, str]) -> dict[str, str]:
@@ -228,8 +230,9 @@ def diagnose(stderr: str) -> str:
     return f"bubblewrap failed to start ({text[:200]})"
 
 
-def probe(bwrap: str | None = None) -> str:
-    """'' if bubblewrap works on this machine; else one line saying why not and how to fix it."""
+def probe(bwrap: str | None = None, seccomp: bool = False) -> str:
+    """'' if bubblewrap works on this machine (with `seccomp`: with the seccomp filter); else one line saying why
+    not and how to fix it."""
     if not sys.platform.startswith("linux"):
         return (
             f"bubblewrap needs Linux (this is {sys.platform}): grade in a Linux VM or container, or on the hub"
@@ -249,6 +252,7 @@ def probe(bwrap: str | None = None) -> str:
             readonly=readonly_paths([]),
             env=sandbox_env({}),
             disable_userns=supports_disable_userns(bwrap),
+            seccomp=filter_file(root) if seccomp else None,
         )
         check = "import os; open(os.path.join(os.environ['OUT'], 'ok'), 'w').write(os.getcwd())"
         argv = bwrap_argv(spec, [sys.executable, "-c", check], bwrap)
@@ -295,6 +299,7 @@ class Containment:
     data_dir: Path | None = None
     scratch_size: int = WORK_SIZE
     disable_userns: bool = True
+    seccomp: bool = False  # the sandboxes install the seccomp filter (seccomp.py)
 
     @property
     def sandboxed(self) -> bool:
@@ -318,7 +323,8 @@ def containment(
                 f"the kernel's Python ({python}) is inside a folder the sandbox must hide (the submissions, the "
                 "output folder or the assignment's source): use a virtual environment outside those folders"
             )
-    return Containment(choice, shown, data_dir, scratch_size, supports_disable_userns(bwrap))
+    seccomp = program() is not None and not probe(bwrap, seccomp=True)
+    return Containment(choice, shown, data_dir, scratch_size, supports_disable_userns(bwrap), seccomp)
 
 
 def sandbox_folder(
@@ -349,5 +355,6 @@ def sandbox_folder(
         env=env,
         scratch_size=box.scratch_size,
         disable_userns=box.disable_userns,
+        seccomp=filter_file(base) if box.seccomp else None,
     )
     return root, spec, env

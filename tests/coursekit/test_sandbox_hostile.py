@@ -38,7 +38,9 @@ HOSTILE = FIXTURES / "submissions" / "hostile"
 PORT = 47613  # as in make_hostile.py
 LATE = "coursekit-hostile-late"
 PLANTED = "coursekit_hostile_planted.pth"
-CONTAINMENT = ("read_files", "read_proc", "write_outside", "plant_code", "network", "detached", "deep_tree")
+CONTAINMENT = (
+    "read_files", "read_proc", "write_outside", "plant_code", "network", "detached", "deep_tree", "keyring"
+)
 FORGING = (  # blank answers plus a hook: full or partial marks when the tests run in the student's kernel
     "input_transformer", "ast_transformer", "event_hook", "trace_function", "hidden_errors",
     "iopub_filter", "guard_replaced", "ast_callbacks", "closure_edit", "always_equal",
@@ -270,6 +272,15 @@ def test_a_deep_read_only_tree_with_links_out_harms_neither_the_batch_nor_later_
     assert (graded.out / "grades.csv").is_file() and len(graded.rows) >= 10
 
 
+def test_control_unprotected_kernels_read_and_add_keys_in_the_keyring(unprotected):
+    assert _answer_errors(unprotected, "keyring") == ["RuntimeError: KEYRING:read,added"]
+
+
+@needs_bwrap
+def test_the_keyring_is_refused_in_the_sandbox(sandboxed):
+    assert _answer_errors(sandboxed, "keyring") == ["RuntimeError: KEYRING:refused,refused"]
+
+
 def test_control_unprotected_reads_succeed(unprotected):
     files = _leak(unprotected, "read_files")
     assert unprotected.secret["solutions"] in files, files
@@ -292,7 +303,7 @@ def test_control_unprotected_writes_plants_network_and_orphans_succeed(unprotect
 def test_control_in_kernel_hooks_forge_scores(unprotected, student):
     row = unprotected.rows[student]
     assert float(row["autograded"]) > 0, row  # blank answers, yet points
-    assert row["status"] == "graded"
+    assert row["status"] in ("graded", "unchanged")  # not flagged
 
 
 def test_control_in_kernel_patched_builtin_and_libraries_forge_points(unprotected):
@@ -367,7 +378,8 @@ def _forge_nothing(scene: Scene) -> None:
     for student in FORGING:
         row = scene.rows[student]
         assert (row["q1-tests"], row["q2-tests"]) == ("0", "0"), (student, row)
-        assert row["status"] == ("refused" if student in REFUSED else "graded"), (student, row)
+        # the hooks come with the release's blank answers: such a row is `unchanged` (its 0 exported)
+        assert row["status"] == ("refused" if student in REFUSED else "unchanged"), (student, row)
         for what in REFUSED.get(student, []):
             assert what in row["message"] and what in _feedback(scene, student), (student, row["message"])
         if student in REFUSED:  # no score for the LMS: the instructor decides, with the reason in grades.csv
