@@ -93,11 +93,12 @@ hub: hub-setup  ## a demo JupyterHub with the kit on 127.0.0.1:8000 (HUB_PORT=..
 hub-stop:  ## stop the demo hub and everything it started
 	python3 hub/hubctl.py stop --state $(HUB_STATE)
 hub-lock:  ## regenerate hub/requirements-hub-lock.txt: what JupyterHub and nbgitpuller add to the kit's lock
-	rm -rf .hub-lock-venv && $(PYTHON) -m venv .hub-lock-venv
-	.hub-lock-venv/bin/python -m pip install --quiet -r requirements-lock.txt jupyterhub nbgitpuller -c requirements-lock.txt
-	{ sed -n '1,3p' hub/requirements-hub-lock.txt; .hub-lock-venv/bin/python -m pip freeze --all --exclude-editable \
-	  | grep -viE "^($$(sed -n 's/==.*//p' requirements-lock.txt | paste -sd'|')|pip)==" ; } > hub/requirements-hub-lock.new
-	mv hub/requirements-hub-lock.new hub/requirements-hub-lock.txt && rm -rf .hub-lock-venv
+	rm -rf hub/.lock-venv && $(PYTHON) -m venv hub/.lock-venv
+	hub/.lock-venv/bin/python -m pip install --quiet -r requirements-lock.txt jupyterhub nbgitpuller -c requirements-lock.txt
+	hub/.lock-venv/bin/python -m pip freeze --all --exclude-editable > hub/.lock-venv/freeze.txt
+	{ sed -n '1,3p' hub/requirements-hub-lock.txt; \
+	  $(PYTHON) hub/lock_extras.py requirements-lock.txt hub/.lock-venv/freeze.txt; } > hub/requirements-hub-lock.new
+	mv hub/requirements-hub-lock.new hub/requirements-hub-lock.txt && rm -rf hub/.lock-venv
 
 # Regenerate the lock from pyproject.toml: one universal file for every supported Python (pins that differ by
 # version carry a marker), keeping today's pins where they still fit, then resolved once more for each version.

@@ -156,9 +156,10 @@ def student_repo(out: Path, root: Path = Path("."), branch: str = "main", messag
         raise CoursekitError(f"{out}: write the student repository outside the kit's folder")
     is_repo = (out / ".git").is_dir()
     readme = out / "README.md"
-    if is_repo and not readme.is_file() or is_repo and not readme.read_text(encoding="utf-8", errors="replace").startswith(
+    ours = readme.is_file() and readme.read_text(encoding="utf-8", errors="replace").startswith(
         STUDENT_README.split("\n", 1)[0]
-    ):
+    )
+    if is_repo and not ours:
         raise CoursekitError(f"{out} is a git repository but not a student repository made by this command")
     if out.exists() and not out.is_dir():
         raise CoursekitError(f"{out} exists and is not a folder")

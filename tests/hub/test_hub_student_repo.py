@@ -110,6 +110,13 @@ def test_run_again_commits_only_changes_and_refuses_other_folders(repo, tmp_path
     (other / "mine.txt").write_text("an instructor's own file")
     with pytest.raises(CoursekitError, match="not empty and not a git repository"):
         student_repo(other, ROOT)
+    foreign = tmp_path / "another-repo"
+    foreign.mkdir()
+    subprocess.run(["git", "init", "-q", str(foreign)], check=True)
+    (foreign / "README.md").write_text("# Someone's project\n")
+    with pytest.raises(CoursekitError, match="not a student repository"):
+        student_repo(foreign, ROOT)
+    assert (foreign / "README.md").read_text() == "# Someone's project\n"
     with pytest.raises(CoursekitError, match="outside the kit's folder"):
         student_repo(ROOT, ROOT)
 
