@@ -619,14 +619,14 @@ def concept_plot(report: Report) -> tuple[str, str] | None:
         ax.scatter([100 * c["post_share"] for c in rows], ys, color=BLUE, s=60, marker="s",
                    label="after (post-test)", zorder=3)
         ax.axvline(25, color=GREY, linestyle=":", linewidth=1)
-        ax.text(25.5, -0.6, "guessing (1 in 4)", color="#555555", fontsize=8)
+        ax.text(25.5, len(rows) - 0.55, "guessing (1 in 4)", color="#555555", fontsize=8, va="bottom")
         ax.set_yticks(list(ys), [str(c["concept"]) for c in rows])
         ax.invert_yaxis()  # the first concept at the top, as in the table
         ax.set_xlim(0, 100)
         ax.set_xlabel("answers correct (%)")
         ax.set_ylabel("IHC Key Concept")
         ax.set_title("Share of answers correct per Key Concept, before and after")
-        ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.32), ncol=2, frameon=False)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
 
     ups = [c for c in rows if c["post_share"] > c["pre_share"]]
     best = max(rows, key=lambda c: c["post_share"] - c["pre_share"])
@@ -687,13 +687,15 @@ def item_map(report: Report) -> tuple[str, str] | None:
                    label="item (harder higher up)")
         ax.scatter([xmax * 1.15] * len(flagged), [v for v, _ in flagged], color=VERMILLION, marker="x", s=60,
                    label="flagged item")
-        for v, s in item_logits:
-            ax.annotate(f"{s.form}{s.number}", (xmax * 1.2, v), fontsize=7, va="center")
+        ends = {min(item_logits, key=lambda t: t[0])[1].number, max(item_logits, key=lambda t: t[0])[1].number}
+        for v, s in item_logits:  # name the hardest, the easiest and the flagged items (the rest would overlap)
+            if s.flags or s.number in ends:
+                ax.annotate(f"{s.form}{s.number}", (xmax * 1.2, v), fontsize=8, va="center")
         ax.set_xlim(0, xmax * 1.45)
         ax.set_xlabel("students (count)")
         ax.set_ylabel("logit: log(p / (1 - p))")
         ax.set_title("Item map of the post-test (classical logits, not a Rasch fit)")
-        ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.35), ncol=3, frameon=False, fontsize=8)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False, fontsize=8)
 
     hardest = max(item_logits, key=lambda t: t[0])[1]
     easiest = min(item_logits, key=lambda t: t[0])[1]
