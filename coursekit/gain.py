@@ -56,7 +56,7 @@ LETTERS = ("A", "B", "C", "D")
 BLUE, ORANGE, VERMILLION, SKY, GREEN, GREY = "#0072B2", "#E69F00", "#D55E00", "#56B4E9", "#009E73", "#999999"
 QUESTION = re.compile(r"^q(\d+)-")
 CHOSE = re.compile(r"You chose ([A-D])\b")
-GRADED_STATUSES = {"graded", "timeout"}
+GRADED_STATUSES = {"graded", "timeout"}  # an untouched release ("unchanged") holds no answer: not taken
 MIN_ITEM_N = 10  # below this many answers to a form, item flags are not raised (too few to judge)
 
 
