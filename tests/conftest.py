@@ -35,7 +35,7 @@ SECONDS = {
     "nbgrader": 84,
     "lab": 72,
     "tests/hub/test_hub_browser.py": 85,  # three students on the demo hub (make hub), measured alone
-    "tests/hub/test_hub_exchange.py": 24,
+    "tests/hub/test_hub_exchange.py": 45,
     "tests/hub/test_hub_student_repo.py": 6,
     "tests/coursekit/test_pool.py": 25,
     "tests/coursekit/test_grade_batch.py": 23,

@@ -2,7 +2,8 @@
 
 The instructor releases 01-hype to the exchange (`nbgrader release_assignment`), three students fetch it into their
 own home folders, work (one hands in the solution, one the release unchanged, one the usual mistakes) and submit,
-and the instructor collects (`nbgrader collect`): `coursekit grade` then grades nbgrader's submitted/ folder.
+and the instructor collects (`nbgrader collect`): `coursekit grade` then grades nbgrader's submitted/ folder, and
+`nbgrader autograde` gives the same scores.
 
 Run with nbgrader's command line, as a hub user runs it in a terminal (the Assignments tab calls the same code),
 with the exchange in a temporary folder. On a real hub each student is a user of their own (Zero to JupyterHub's
@@ -52,7 +53,7 @@ def test_release_fetch_submit_collect_then_coursekit_grade(tmp_path, exercise_su
     (course / "nbgrader_config.py").write_text(config, encoding="utf-8")
     student_config = f'c = get_config()  # noqa: F821\nc.Exchange.root = "{exchange}"\n'
 
-    _nbgrader(course, "db", "assignment", "add", ASSIGNMENT, user="instructor")
+    _nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", user="instructor")  # = coursekit release
     _nbgrader(course, "release_assignment", ASSIGNMENT, user="instructor")
     assert (exchange / COURSE / "outbound" / ASSIGNMENT).is_dir()
 
@@ -84,3 +85,12 @@ def test_release_fetch_submit_collect_then_coursekit_grade(tmp_path, exercise_su
     assert auto["student1"] == maximum > 0, rows["student1"]
     assert auto["student2"] == 0, rows["student2"]
     assert 0 <= auto["student3"] < maximum, rows["student3"]
+
+    # nbgrader grades the same collected folder and agrees (as tests/coursekit/test_nbgrader_agreement.py shows
+    # on the fixture course).
+    from nbgrader.api import Gradebook
+
+    _nbgrader(course, "autograde", ASSIGNMENT, "--force", "--ExecutePreprocessor.timeout=120", user="instructor")
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        theirs = {s: gradebook.find_submission_notebook("hype", ASSIGNMENT, s).code_score for s in STUDENTS}
+    assert theirs == auto, (theirs, auto)
