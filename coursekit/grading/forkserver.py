@@ -36,6 +36,7 @@ from coursekit.grading.kernel import KERNEL_FLAGS, STARTUP_TIMEOUT, TOKEN_VARIAB
 from coursekit.grading.sandbox import (
     HOME,
     SANDBOX_UID,
+    SHM_SIZE,
     BwrapSpec,
     Containment,
     bwrap_argv,
@@ -251,6 +252,8 @@ class ForkedKernel:
             "no_userns": self.spec.disable_userns,
             "memory": self.limits.memory,
             "file_size": self.limits.file_size,
+            "processes": self.limits.processes,
+            "shm_size": SHM_SIZE,
             "env": env,
             "argv": [a.replace("{connection_file}", str(self.spec.run / "kernel.json")) for a in KERNEL_FLAGS],
         }

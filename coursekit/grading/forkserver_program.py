@@ -199,6 +199,12 @@ def build_filesystem(request: dict) -> None:
     staged = _stage(request)
     tmp_opts = f"size={request['tmp_size']}"
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"{tmp_opts},mode=1777", "mount /tmp")
+    # /dev: the server's (bwrap's) is one writable tmpfs for the whole batch. Each kernel gets a fresh, size-capped
+    # /dev/shm of its own, and the rest of /dev read-only (its device nodes are bind mounts: they still work).
+    os.makedirs("/dev/shm", exist_ok=True)
+    shm = f"size={request.get('shm_size', 64 * 2**20)},mode=1777"
+    _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, shm, "mount /dev/shm")
+    _mount(None, "/dev", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, what="/dev read-only")
     # Folders the kernel needs (the Python installation, the kit's packages) that live under /tmp or HOME on the
     # host (a checkout in /tmp): shown again on top of the fresh /tmp now, and of the fresh HOME below.
     keep = {f"keep{i}": path for i, path in enumerate(request.get("keep", []))}
@@ -252,11 +258,13 @@ def enter_user_namespace(uid: int, no_userns: bool) -> None:
         _write("/proc/sys/user/max_user_namespaces", "0")
 
 
-def set_limits(memory: int, file_size: int) -> None:
-    """The kernel's resource limits: address space, size of any file written, no core dumps."""
+def set_limits(memory: int, file_size: int, processes: int = 0) -> None:
+    """The kernel's resource limits: address space, size of any file written, processes of its user (counted in
+    its own user namespace), no core dumps."""
     import resource
 
-    for limit, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_FSIZE, file_size)):
+    limits = ((resource.RLIMIT_AS, memory), (resource.RLIMIT_FSIZE, file_size), (resource.RLIMIT_NPROC, processes))
+    for limit, value in limits:
         if value > 0:
             soft, hard = resource.getrlimit(limit)
             value = value if hard == resource.RLIM_INFINITY else min(value, hard)
@@ -283,7 +291,7 @@ def become_kernel(request: dict, status_fd: int) -> None:
     """In the kernel's process: the user namespace, limits and capabilities, then ipykernel (never returns)."""
     enter_user_namespace(request["uid"], request["no_userns"])
     os.setsid()
-    set_limits(request["memory"], request["file_size"])
+    set_limits(request["memory"], request["file_size"], request.get("processes", 0))
     drop_capabilities()
     if os.getuid() != request["uid"]:
         raise SetupError(f"the kernel runs as uid {os.getuid()}, not {request['uid']}")

@@ -39,6 +39,7 @@ def _cap(limit, value):
         resource.setrlimit(limit, (value, value if hard == resource.RLIM_INFINITY else hard))
 _cap(resource.RLIMIT_AS, int(sys.argv.pop(1)))
 _cap(resource.RLIMIT_FSIZE, int(sys.argv.pop(1)))
+_cap(resource.RLIMIT_NPROC, int(sys.argv.pop(1)))  # 0 (unsandboxed): the grader's own user would be counted
 resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 _inputs = sys.argv.pop(1)
 _seed = sys.argv.pop(1)
@@ -63,6 +64,7 @@ class Limits:
     memory: int = 2048 * 2**20
     file_size: int = 256 * 2**20
     output_bytes: int = 100_000
+    processes: int = 256  # sandboxed: processes of the kernel's user, counted in its own user namespace
 
 
 # ipykernel's arguments for every grading kernel, started (kernel_argv) or forked (forkserver.py).
@@ -76,15 +78,19 @@ KERNEL_FLAGS = (
 )
 
 
-def kernel_argv(limits: Limits, inputs: Path | None = None, home_seed: Path | None = None) -> list[str]:
+def kernel_argv(
+    limits: Limits, inputs: Path | None = None, home_seed: Path | None = None, sandboxed: bool = False
+) -> list[str]:
     """python3 through the resource-limiting launcher; `inputs`: a folder copied into the working folder first;
-    `home_seed`: a folder whose entries are copied into HOME first (a prebuilt font cache, pool.py)."""
+    `home_seed`: a folder whose entries are copied into HOME first (a prebuilt font cache, pool.py); `sandboxed`:
+    the process cap applies (in a sandbox the kernel's user is counted in its own user namespace)."""
     return [
         sys.executable,
         "-c",
         LAUNCHER,
         str(limits.memory),
         str(limits.file_size),
+        str(limits.processes if sandboxed else 0),
         str(inputs or ""),
         str(home_seed or ""),
         *KERNEL_FLAGS,
@@ -145,7 +151,7 @@ class SandboxKernel:
         else:
             self.env = sandbox_env({**KERNEL_ENV, **self.extra_env, TOKEN_VARIABLE: self.token})
             spec = replace(self.bwrap, env=self.env)
-            argv = kernel_argv(self.limits, self.bwrap.inputs, self.bwrap.home_seed)
+            argv = kernel_argv(self.limits, self.bwrap.inputs, self.bwrap.home_seed, sandboxed=True)
             self.spec_manager.argv = bwrap_argv(spec, argv)
         self.km._kernel_spec = None  # built again from the new argv at the next start
 

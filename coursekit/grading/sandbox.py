@@ -34,6 +34,7 @@ HOME = "/home/student"
 SANDBOX_UID = 1000
 TMP_SIZE = 256 * 2**20  # HOME and /tmp, each (tmpfs: in memory, gone with the sandbox)
 WORK_SIZE = 512 * 2**20  # the working folder and its parents
+SHM_SIZE = 64 * 2**20  # /dev/shm, each kernel its own
 INSTALL_HINT = (
     "install it: sudo apt-get install bubblewrap (Debian/Ubuntu) or sudo dnf install bubblewrap (Fedora)"
 )
@@ -122,7 +123,7 @@ def bwrap_argv(spec: BwrapSpec, command: list[str], bwrap: str = "bwrap") -> lis
         argv += ["--ro-bind-try", path, path]
     for name in ETC_FILES:
         argv += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-    argv += ["--dev", "/dev", "--proc", "/proc"]
+    argv += ["--dev", "/dev", "--perms", "1777", "--size", str(SHM_SIZE), "--tmpfs", "/dev/shm", "--proc", "/proc"]
     argv += ["--perms", "1777", "--size", str(spec.tmp_size), "--tmpfs", "/tmp"]
     argv += ["--perms", "0700", "--size", str(spec.tmp_size), "--tmpfs", HOME]
     if spec.scratch_bind:

@@ -39,7 +39,8 @@ PORT = 47613  # as in make_hostile.py
 LATE = "coursekit-hostile-late"
 PLANTED = "coursekit_hostile_planted.pth"
 CONTAINMENT = (
-    "read_files", "read_proc", "write_outside", "plant_code", "network", "detached", "deep_tree", "keyring"
+    "read_files", "read_proc", "write_outside", "plant_code", "network", "detached", "deep_tree", "keyring",
+    "dev_a", "dev_b", "forks",
 )
 FORGING = (  # blank answers plus a hook: full or partial marks when the tests run in the student's kernel
     "input_transformer", "ast_transformer", "event_hook", "trace_function", "hidden_errors",
@@ -274,6 +275,27 @@ def test_a_deep_read_only_tree_with_links_out_harms_neither_the_batch_nor_later_
 
 def test_control_unprotected_kernels_read_and_add_keys_in_the_keyring(unprotected):
     assert _answer_errors(unprotected, "keyring") == ["RuntimeError: KEYRING:read,added"]
+
+
+@needs_bwrap
+def test_each_kernel_has_its_own_dev_shm_and_cannot_write_dev(sandboxed):
+    for student in ("dev_a", "dev_b"):  # neither finds what the other left, nor writes to /dev itself
+        assert _answer_errors(sandboxed, student) == ["RuntimeError: DEV:found=0;wrote=/dev/shm"], student
+
+
+def test_control_unprotected_kernels_start_any_number_of_processes(unprotected):
+    assert _answer_errors(unprotected, "forks") == ["RuntimeError: FORKS:300"]
+
+
+@needs_bwrap
+@pytest.mark.skipif(
+    os.geteuid() == 0,
+    reason="the grader runs as root: a sandboxed kernel's user is root on the host, which RLIMIT_NPROC never binds "
+    "(as a normal user the cap holds: checked by hand with the same bwrap, 48 of 120 forks under a cap of 50)",
+)
+def test_the_number_of_processes_is_capped_in_the_sandbox(sandboxed):
+    (error,) = _answer_errors(sandboxed, "forks")
+    assert error.startswith("RuntimeError: FORKS:") and 0 < int(error.split(":")[-1]) < 256, error
 
 
 @needs_bwrap
