@@ -7,8 +7,10 @@ For each lesson (notebooks/NN-*.ipynb and the glossary) it starts a fresh kernel
 lesson top to bottom with nbclient (as Run All does), and reads from /proc the kernel's peak resident memory
 (VmHWM) and the CPU seconds it used (user + system), then stops the kernel. It also starts a plain
 JupyterLab server of this environment (a hub user's server is the same, plus the hub's small extension) and
-reads its resident memory once it has served the JupyterLab page. Runs are sequential, on copies of the lessons in a temporary folder; the median of
-`--runs` runs is reported. Linux only (reads /proc).
+reads its resident memory once it has served the JupyterLab page. Runs are sequential, on copies of the
+lessons in a temporary folder; the median of `--runs` runs is reported. Linux only (reads /proc).
+
+Measured on the 2-core test VM on 2026-12-04 (three runs): see INSTRUCTORS.md, "Running a large course".
 """
 
 from __future__ import annotations
