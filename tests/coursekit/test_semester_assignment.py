@@ -69,7 +69,7 @@ def test_a_copy_of_the_source_without_its_hidden_tests_is_refused(course):
 
 def test_the_real_sources_load_and_releases_of_them_do_not():
     assignment = load_assignment("01-hype", REPO)
-    assert set(assignment.others) == {"02-evidence", "03-mechanism", "04-capstone"}
+    assert set(assignment.others) == {"00-inventory-pre", "02-evidence", "03-mechanism", "04-capstone", "05-inventory-post"}
     with pytest.raises(UnknownAssignmentError):
         load_assignment(str(REPO / "exercises/01-hype/hype.ipynb"), REPO)
 
