@@ -182,7 +182,7 @@ MISTAKES: dict[str, list[Mistake]] = {
             'def posterior_after_fixed(prior, p, method="sellke"):\n'
             "    posterior_odds = prior / min_bayes_factor(p, method)  # prior used as odds\n"
             "    return float(posterior_odds / (1 + posterior_odds))\n",
-            {"q6-tests-b": "turn it into odds"},
+            {"q6-tests-b": "one of the two bugs"},
         ),
         Mistake(
             "q7-answer",
