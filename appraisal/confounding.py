@@ -26,10 +26,14 @@ import pandas as pd
 
 from appraisal.checks import check_number, check_whole
 
-__all__ = ["TRIAL_COLUMNS", "compare_designs", "mood_pain_correlation", "simulate_sham_trial"]
+__all__ = ["ASSUMPTIONS", "TRIAL_COLUMNS", "compare_designs", "mood_pain_correlation", "simulate_sham_trial"]
 
 #: Columns of a simulated trial: one row per patient.
 TRIAL_COLUMNS = ["patient", "arm", "depressed", "mood_improvement", "pain_improvement"]
+
+#: The simulation's assumptions that compare_designs passes on to simulate_sham_trial, with their defaults there.
+ASSUMPTIONS = ["mood_effect", "pain_per_mood", "direct_effect", "nonspecific_mood", "nonspecific_pain", "mood_sd",
+               "pain_sd"]
 
 
 
@@ -115,6 +119,10 @@ def compare_designs(n_per_arm: int, seed: int, **assumptions: float) -> pd.DataF
     """
     if "depressed" in assumptions:
         raise ValueError("assumptions must not set depressed: compare_designs simulates both groups")
+    unknown = sorted(set(assumptions) - set(ASSUMPTIONS))
+    if unknown:
+        raise TypeError(f"compare_designs got an unknown assumption {unknown[0]!r}; the assumptions are: "
+                        f"{', '.join(ASSUMPTIONS)}")
     seed_ = check_whole(seed, "seed", minimum=0)
     with_depression = simulate_sham_trial(n_per_arm, seed_, depressed=True, **assumptions)
     without = simulate_sham_trial(n_per_arm, seed_ + 1, depressed=False, **assumptions)

@@ -87,3 +87,18 @@ def test_correlation_bad_input():
         mood_pain_correlation(simulate_sham_trial(3, seed=0), arm="placebo")
     with pytest.raises(ValueError, match="depressed"):
         compare_designs(3, seed=0, depressed=False)
+
+
+def test_compare_designs_names_an_unknown_assumption_and_lists_the_real_ones():
+    # A student who writes direct=0.5 for direct_effect=0.5 should read about compare_designs, not an inner function.
+    with pytest.raises(TypeError, match=r"compare_designs got an unknown assumption 'direct'.*direct_effect"):
+        compare_designs(200, seed=7, direct=0.5)
+
+
+def test_the_listed_assumptions_are_the_simulations_keyword_arguments():
+    import inspect
+
+    from appraisal.confounding import ASSUMPTIONS
+
+    params = inspect.signature(simulate_sham_trial).parameters
+    assert ASSUMPTIONS == [p for p, v in params.items() if v.kind is v.KEYWORD_ONLY and p != "depressed"]
