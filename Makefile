@@ -46,7 +46,7 @@ test: $(STAMP)  ## set up and run every test: lint, release check, unit, data, n
 
 # Quick loop while writing code: unit and data tests only, no notebooks.
 test-fast: $(STAMP)  ## unit and data tests only: no kernels, notebooks, servers or browsers (a quick loop)
-	$(BIN)/python -m pytest -q -n $(JOBS) tests -m "not slow"
+	$(BIN)/python -m pytest -q -p tests.early_plugin -n 2 tests -m "not slow and not kernel and not browser"
 
 lint: $(STAMP)  ## ruff over the whole kit
 	$(BIN)/python -m ruff check .

@@ -69,8 +69,45 @@ def group_of(nodeid: str) -> str:
     return GROUPS.get(path, path)
 
 
+# Files whose tests start kernels, sandboxes, nbgrader, servers or browsers: marked `kernel` as a whole, so that
+# `make test-fast` (-m "not slow and not kernel") leaves them out. A test elsewhere that starts one is marked
+# @pytest.mark.kernel by hand; in the fast loop, `_no_kernels_in_the_fast_loop` turns an unmarked one into a
+# failure that says so.
+KERNEL_FILES = frozenset(
+    {
+        "notebooks",
+        "solutions",
+        "tests/browser",
+        "tests/hub",
+        "tests/test_exercise_feedback.py",
+        "tests/test_exercises_answerable.py",
+        "tests/coursekit/test_cleanroom.py",
+        "tests/coursekit/test_coursekit_execute.py",
+        "tests/coursekit/test_forkserver.py",
+        "tests/coursekit/test_grade_batch.py",
+        "tests/coursekit/test_grade_inside_a_running_loop.py",
+        "tests/coursekit/test_kernel_start.py",
+        "tests/coursekit/test_nbgrader_agreement.py",
+        "tests/coursekit/test_pool.py",
+        "tests/coursekit/test_profile.py",
+        "tests/coursekit/test_sandbox.py",
+        "tests/coursekit/test_sandbox_hostile.py",
+        "tests/coursekit/test_semester_nbgrader_release.py",
+    }
+)
+
+
+def _starts_kernels(nodeid: str) -> bool:
+    path = nodeid.split("::", 1)[0]
+    return any(path == f or path.startswith(f + "/") for f in KERNEL_FILES)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Put the slowest groups first; the order within a group, and among the other groups, is kept."""
+    """Mark the kernel tests; put the slowest groups first (the order within a group, and among the other
+    groups, is kept)."""
+    for item in items:
+        if _starts_kernels(item.nodeid):
+            item.add_marker(pytest.mark.kernel)
     groups: dict[str, list[pytest.Item]] = {}
     for item in items:
         groups.setdefault(group_of(item.nodeid), []).append(item)
@@ -110,3 +147,25 @@ def nbgrader_course(tmp_path_factory, exercise_submissions):
     import shared_nbgrader
 
     return shared_nbgrader.build(tmp_path_factory.mktemp("nbgrader-course"), exercise_submissions)
+
+
+@pytest.fixture(autouse=True)
+def _no_kernels_in_the_fast_loop(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In `make test-fast` (a -m expression with "not kernel"), a test that starts a kernel or a grading sandbox
+    fails at once and says how to mark it, instead of making the fast loop slow."""
+    if "not kernel" not in (request.config.option.markexpr or ""):
+        return
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError(
+            f"{request.node.nodeid} starts a kernel or a sandbox: mark it @pytest.mark.kernel "
+            "(or list its file in KERNEL_FILES, tests/conftest.py)"
+        )
+
+    from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+
+    from coursekit.grading.forkserver import ForkServer
+
+    monkeypatch.setattr(LocalProvisioner, "launch_kernel", refuse)
+    monkeypatch.setattr(ForkServer, "start", refuse)
+

@@ -42,6 +42,7 @@ def test_there_are_notebooks_to_check():
     assert "03-mechanism-plausibility.ipynb" in names and "mechanism.ipynb" in names
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
 def test_the_kits_prose_passes_its_own_check(path, flags, allowlist):
     left = [f for f in flags[path] if not prose_check.allowed(f, allowlist)]
@@ -56,6 +57,7 @@ def test_allowlist_is_reviewed(allowlist):
         assert (ROOT / file).exists(), f"allow-list names a file that does not exist: {file}"
 
 
+@pytest.mark.slow
 def test_no_stale_allowlist_entries(allowlist, flags):
     """An exception that covers no flagged sentence any more is removed, so the list stays reviewed."""
     all_flags = [f for found in flags.values() for f in found]

@@ -183,6 +183,7 @@ def test_profile_text_agrees_with_sentence_features(article):
     assert whole.to_dict() == by_sentence.to_dict()
 
 
+@pytest.mark.slow
 def test_profile_text_handles_a_5_mb_text():
     sentence = "Studies have shown it may clearly help. "
     text = sentence * (5_000_000 // len(sentence))

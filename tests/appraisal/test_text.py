@@ -153,6 +153,7 @@ def test_windows_line_endings_and_bom(tmp_path):
     assert table["text"].tolist() == ["Title", "One sentence.", "Two sentences."]
 
 
+@pytest.mark.slow
 def test_large_text_is_split_correctly():
     paragraph = "Pain fell by 3.5 points in the study. Experts agreed? " * 40
     text = ("Heading\n\n" + paragraph + "\n\n") * 1200  # about 5 MB

@@ -80,6 +80,7 @@ def test_links_files_and_missing_paths_never_raise(tmp_path, outside):
     assert remove_tree(outside_file) is True and not outside_file.exists()
 
 
+@pytest.mark.kernel
 def test_a_stale_folder_of_a_crashed_run_is_removed_and_never_stops_the_next_run(tmp_path, outside):
     stale = tmp_path / f"{TEMP_PREFIX}crashed"
     _hostile_tree(stale / "sub-1" / "work" / "deep", *outside)

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from coursekit import gain
 from coursekit import inventory_sim as sim
@@ -20,6 +21,7 @@ ITEMS = gain.read_items(REPO / "data" / "inventory_items.csv")
 CONCEPTS = sorted({i.concept for i in ITEMS.values()})
 
 
+@pytest.mark.slow
 def test_the_interval_for_the_mean_gain_covers_the_truth_in_about_95_percent_of_classes():
     coverage, intervals = sim.coverage(ITEMS, sim.ClassModel(n_students=120), repeats=100, seed=100)
     assert len(intervals) == 100

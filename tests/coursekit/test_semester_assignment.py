@@ -204,6 +204,7 @@ def test_stale_kernel_connection_files_of_the_sandbox_are_removed_and_no_others(
     assert f'kernel_name="{batch.SANDBOX_KERNEL_NAME}"' in Path(kernel.__file__).read_text()
 
 
+@pytest.mark.kernel
 def test_ctrl_c_stops_cleanly_saves_what_was_graded_and_resumes(tmp_path):
     import signal
     import subprocess

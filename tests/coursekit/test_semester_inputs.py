@@ -132,6 +132,7 @@ def test_a_semicolon_export_is_read_as_canvas_does(tmp_path):
     assert read_roster(_write(tmp_path / "m.csv", moodle)).kind == "moodle"
 
 
+@pytest.mark.kernel
 def test_canvas_late_with_an_extension_end_to_end(tmp_path, capsys):
     dl = tmp_path / "canvas"
     dl.mkdir()

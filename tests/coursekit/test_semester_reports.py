@@ -235,6 +235,7 @@ Student,ID,SIS User ID,SIS Login ID,Section,PS1 (70401)
 """
 
 
+@pytest.mark.kernel
 def test_a_canvas_download_with_roster_and_due_date_end_to_end(tmp_path, capsys):
     dl = tmp_path / "dl"
     dl.mkdir()
@@ -289,6 +290,7 @@ Participant 4412,Rosa Díaz,rosa.diaz@uni.example,Submitted for grading,,5.00
 """
 
 
+@pytest.mark.kernel
 def test_moodle_download_and_nbgrader_layout_end_to_end(tmp_path, capsys):
     import zipfile
 
@@ -340,6 +342,7 @@ def test_moodle_download_and_nbgrader_layout_end_to_end(tmp_path, capsys):
     assert grades["rdiaz"]["late_days"] == "0" and grades["rdiaz"]["final"] == "2"
 
 
+@pytest.mark.slow
 def test_the_report_figures_touch_no_global_matplotlib_state():
     import subprocess
     import sys
