@@ -300,7 +300,11 @@ def test_a_warm_unsandboxed_kernel_is_what_a_fresh_one_is_after_the_import_cells
     warm, warm_findings = _facts_of(True, False, tmp_path)
     fresh, fresh_findings = _facts_of(False, False, tmp_path)
     assert warm_findings == fresh_findings == []
-    warm["tmp"] = fresh["tmp"] = []  # unsandboxed, /tmp is the machine's, shared and changing
+    # Unsandboxed, /tmp and the home folder are the machine's own, shared with every other process and changed by
+    # them while this runs (JupyterLab's ~/.jupyter, Chromium's cache): compare what the kernel was given (its
+    # environment, HOME among it, its folders and modules), not what others keep there.
+    for shared in ("tmp", "home"):
+        warm[shared] = fresh[shared] = []
     _same(warm, fresh)
 
 
