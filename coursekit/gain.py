@@ -46,6 +46,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from coursekit.errors import CoursekitError
 
@@ -382,9 +383,9 @@ class Report:
     mean_g: float | None
     pass_pre: float | None
     pass_post: float | None
-    orders: dict[str, dict[str, object]]
-    concepts: list[dict[str, object]]
-    misconceptions: list[dict[str, object]]
+    orders: dict[str, dict[str, Any]]
+    concepts: list[dict[str, Any]]
+    misconceptions: list[dict[str, Any]]
     items: list[ItemStats]
     reliability: dict[tuple[str, str], tuple[int, float | None]]
     sittings: list[Sitting]
@@ -447,23 +448,23 @@ def analyse(responses: Responses, items: dict[tuple[str, int], Item], pass_score
         row.letters_from = ", ".join(sorted({row.letters_from, s.letter_source} - {""}))
     students = sorted(rows.values(), key=lambda r: (r.status != "matched", r.student))
     matched = [r for r in students if r.status == "matched"]
-    diffs = [r.difference for r in matched]
-    mean_pre = statistics.fmean(r.pre for r in matched) if matched else None
-    mean_post = statistics.fmean(r.post for r in matched) if matched else None
+    diffs = [_known(r.difference) for r in matched]
+    mean_pre = statistics.fmean(_known(r.pre) for r in matched) if matched else None
+    mean_post = statistics.fmean(_known(r.post) for r in matched) if matched else None
     gs = [r.g for r in matched if r.g is not None]
 
     def passing(key: str) -> float | None:
         scored = [getattr(r, f"{key}_correct") for r in matched]
         return sum(c >= pass_score for c in scored) / len(scored) if scored else None
 
-    orders: dict[str, dict[str, object]] = {}
+    orders: dict[str, dict[str, Any]] = {}
     for order in sorted({f"{r.pre_form}->{r.post_form}" for r in matched}):
         group = [r for r in matched if f"{r.pre_form}->{r.post_form}" == order]
         orders[order] = {
             "n": len(group),
-            "pre": statistics.fmean(r.pre for r in group),
-            "post": statistics.fmean(r.post for r in group),
-            "difference": mean_ci([r.difference for r in group]),
+            "pre": statistics.fmean(_known(r.pre) for r in group),
+            "post": statistics.fmean(_known(r.post) for r in group),
+            "difference": mean_ci([_known(r.difference) for r in group]),
         }
 
     # per concept: share correct before and after (matched students), and the misconceptions chosen
@@ -516,7 +517,7 @@ def analyse(responses: Responses, items: dict[tuple[str, int], Item], pass_score
         difference=mean_ci(diffs),
         mean_pre=mean_pre,
         mean_post=mean_post,
-        class_g=hake_gain(mean_pre, mean_post) if matched and mean_pre is not None else None,
+        class_g=hake_gain(mean_pre, mean_post) if mean_pre is not None and mean_post is not None else None,
         mean_g=statistics.fmean(gs) if gs else None,
         pass_pre=passing("pre"),
         pass_post=passing("post"),
@@ -534,11 +535,18 @@ def analyse(responses: Responses, items: dict[tuple[str, int], Item], pass_score
 # Writing
 
 
+def _known(value: float | None) -> float:
+    """A score of a matched student (who has both tests, so it is never None)."""
+    if value is None:
+        raise ValueError("a matched student lacks a score")
+    return value
+
+
 def _num(value: float | None, digits: int = 1) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
+def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")

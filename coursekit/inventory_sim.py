@@ -25,6 +25,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -204,7 +205,7 @@ def write_grading_outputs(responses: Responses, folder: Path) -> dict[tuple[str,
             w.writerow(["student", "name", "file", *[f"q{n}-tests" for n in numbers], "autograded", "status"])
             for s in sittings:
                 path = out / "submissions" / f"{s.student}.ipynb"
-                cells = [
+                cells: list[dict[str, Any]] = [
                     {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "id": f"c{n}",
                      "source": f"answer_q{n} = {s.letters[n]!r}\n"}
                     for n in numbers
