@@ -32,7 +32,14 @@ from jupyter_client.connect import write_connection_file
 
 from coursekit.execute import KERNEL_ENV
 from coursekit.grading.cleanup import remove_tree
-from coursekit.grading.kernel import KERNEL_FLAGS, STARTUP_TIMEOUT, TOKEN_VARIABLE, Limits
+from coursekit.grading.kernel import (
+    KERNEL_FLAGS,
+    STARTUP_TIMEOUT,
+    TOKEN_VARIABLE,
+    Limits,
+    bounded_context,
+    close_context,
+)
 from coursekit.grading.sandbox import (
     HOME,
     SANDBOX_UID,
@@ -267,7 +274,7 @@ class ForkedKernel:
         )
         request = self._request()
         await self.server.spawn(request)
-        self.kc = AsyncKernelClient(connection_file=str(connection))
+        self.kc = AsyncKernelClient(connection_file=str(connection), context=bounded_context())
         self.kc.load_connection_file()
         self.kc.start_channels()
         try:
@@ -295,8 +302,7 @@ class ForkedKernel:
     async def stop(self, restart: bool = False) -> None:
         """Kill the kernel's process tree and wait (briefly) until it has ended."""
         if self.kc is not None:
-            with contextlib.suppress(Exception):
-                self.kc.stop_channels()
+            close_context(self.kc)
             self.kc = None
         if self.ident:
             self.server.kill(self.ident)

@@ -21,6 +21,8 @@ import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import zmq
+import zmq.asyncio
 from jupyter_client import AsyncKernelManager
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 
@@ -29,6 +31,23 @@ from coursekit.grading.sandbox import BwrapSpec, bwrap_argv, sandbox_env
 
 TOKEN_VARIABLE = "COURSEKIT_SANDBOX"
 STARTUP_TIMEOUT = 60.0
+MAX_MESSAGE = 32 * 2**20  # bytes: a larger message from a kernel drops its connection (then it reconnects)
+
+
+def bounded_context() -> zmq.asyncio.Context:
+    """A ZMQ context of its own for one kernel client, whose sockets refuse any message above MAX_MESSAGE: a kernel
+    cannot make the grader hold one huge output (the clean room's values are smaller, cleanroom.LIMITS)."""
+    context = zmq.asyncio.Context()
+    context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
+    return context
+
+
+def close_context(kc) -> None:
+    """Stop a client's channels and close its own context."""
+    with contextlib.suppress(Exception):
+        kc.stop_channels()
+    with contextlib.suppress(Exception):
+        kc.context.destroy(linger=0)
 
 LAUNCHER = """\
 import resource, sys
@@ -164,7 +183,7 @@ class SandboxKernel:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        self.kc = self.km.client()
+        self.kc = self.km.client(context=bounded_context())
         self.kc.start_channels()
         await self.kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
         self.kc.allow_stdin = False
@@ -189,8 +208,7 @@ class SandboxKernel:
         """Kill the kernel's process group at once, then any process that still carries our token. With
         `restart`, the manager's ZMQ context is kept for the next start."""
         if self.kc is not None:
-            with contextlib.suppress(Exception):
-                self.kc.stop_channels()
+            close_context(self.kc)
             self.kc = None
         with contextlib.suppress(Exception):
             if self.km.has_kernel:

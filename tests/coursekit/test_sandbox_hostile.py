@@ -40,7 +40,7 @@ LATE = "coursekit-hostile-late"
 PLANTED = "coursekit_hostile_planted.pth"
 CONTAINMENT = (
     "read_files", "read_proc", "write_outside", "plant_code", "network", "detached", "deep_tree", "keyring",
-    "dev_a", "dev_b", "forks",
+    "dev_a", "dev_b", "forks", "flood",
 )
 FORGING = (  # blank answers plus a hook: full or partial marks when the tests run in the student's kernel
     "input_transformer", "ast_transformer", "event_hook", "trace_function", "hidden_errors",
@@ -296,6 +296,14 @@ def test_control_unprotected_kernels_start_any_number_of_processes(unprotected):
 def test_the_number_of_processes_is_capped_in_the_sandbox(sandboxed):
     (error,) = _answer_errors(sandboxed, "forks")
     assert error.startswith("RuntimeError: FORKS:") and 0 < int(error.split(":")[-1]) < 256, error
+
+
+@needs_bwrap
+def test_a_flood_of_output_is_bounded_and_marked(sandboxed):
+    # 3 displays of 40 MB: each is above kernel.MAX_MESSAGE, so the grader never holds one; the cell then hears
+    # nothing more from its kernel and times out (the row says so)
+    row = sandboxed.rows["flood"]
+    assert _score(row) == ("2", "1", "graded") and "timed out" in row["message"], row
 
 
 @needs_bwrap
