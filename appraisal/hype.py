@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from appraisal.lexicons import load_lexicon
+from appraisal.lexicons import TERM_FILES, load_lexicon
 
 __all__ = [
     "CATEGORIES",
@@ -36,15 +36,8 @@ __all__ = [
     "profile_text",
 ]
 
-#: Marker categories, in the order the kit reports them.
-CATEGORIES: tuple[str, ...] = (
-    "booster",
-    "hedge",
-    "absolute",
-    "vague_attribution",
-    "emotive",
-    "call_to_action",
-)
+#: Marker categories, in the order the kit reports them (the categories ``appraisal.lexicons`` allows in the lexicon).
+CATEGORIES: tuple[str, ...] = TERM_FILES["hype_markers"]
 
 #: The lexicon file, inside ``data/``.
 LEXICON_FILE = ("lexicons", "hype_markers.csv")
@@ -88,7 +81,7 @@ def _compile(terms: tuple[tuple[str, str], ...]) -> tuple[tuple[str, re.Pattern[
     by_category: dict[str, list[str]] = {}
     for category, term in terms:
         by_category.setdefault(category, []).append(term)
-    order = [c for c in CATEGORIES if c in by_category] + sorted(set(by_category) - set(CATEGORIES))
+    order = [c for c in CATEGORIES if c in by_category]
     compiled = []
     for category in order:
         words = sorted({t.strip().lower() for t in by_category[category]}, key=lambda t: (-len(t), t))
@@ -385,4 +378,10 @@ def _check_lexicons(table: object, name: str) -> pd.DataFrame:
         raise ValueError(f"{name}: every term must be non-empty text")
     if not table["category"].map(lambda c: isinstance(c, str) and bool(c.strip())).all():
         raise ValueError(f"{name}: every term needs a category")
+    unknown = table.loc[~table["category"].isin(CATEGORIES)]
+    if not unknown.empty:
+        rows = "; ".join(f"term {t!r} has category {c!r}" for t, c in zip(unknown["term"], unknown["category"], strict=True))
+        raise ValueError(
+            f"{name}: unknown category ({rows}); the categories are {', '.join(CATEGORIES)} (spelled exactly so)"
+        )
     return table.reset_index(drop=True)

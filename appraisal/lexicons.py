@@ -23,7 +23,7 @@ import pandas as pd
 
 from appraisal.paths import data_path
 
-__all__ = ["CUE_COLUMNS", "CUE_FILES", "TERM_COLUMNS", "cue_patterns", "load_lexicon"]
+__all__ = ["CUE_COLUMNS", "CUE_FILES", "TERM_COLUMNS", "TERM_FILES", "cue_patterns", "load_lexicon"]
 
 #: Columns of the pattern files.
 CUE_COLUMNS: Final = ("name", "kind", "pattern", "rationale")
@@ -40,6 +40,11 @@ CUE_FILES: Final[dict[str, tuple[str, ...]]] = {
     ),
     "report_cues": ("candidate claim", "unnamed source"),
 }
+#: The term files and the categories each may hold (the hype lexicon's are the kit's marker categories, in the
+#: order the kit reports them).
+TERM_FILES: Final[dict[str, tuple[str, ...]]] = {
+    "hype_markers": ("booster", "hedge", "absolute", "vague_attribution", "emotive", "call_to_action"),
+}
 _FRAGMENT = re.compile(r"<<([A-Z_]+)>>")
 
 
@@ -47,13 +52,20 @@ def load_lexicon(name: str) -> pd.DataFrame:
     """One file of ``data/lexicons/`` (``name`` without ``.csv``), checked: the columns, the kinds, the patterns.
 
     Pattern files come back with their ``<<FRAGMENT>>`` references filled in. Raises ValueError naming the row
-    for a missing column, an unknown kind, an empty rationale or a pattern that does not compile.
+    for a missing column, an unknown kind, an empty rationale, a pattern that does not compile, or (in a term file)
+    an unknown category.
     """
     path = data_path("lexicons", f"{name}.csv")
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     if name not in CUE_FILES:
         if tuple(table.columns) != TERM_COLUMNS:
             raise ValueError(f"{path}: the columns must be {TERM_COLUMNS}, not {tuple(table.columns)}.")
+        allowed = TERM_FILES.get(name)
+        if allowed is not None:
+            for row in table.itertuples():
+                if row.category not in allowed:
+                    raise ValueError(f"{path.name}, row {row.Index + 2} ({row.term!r}): unknown category "
+                                     f"{row.category!r}; the categories are: {', '.join(allowed)}.")
         return table
     if tuple(table.columns) != CUE_COLUMNS:
         raise ValueError(f"{path}: the columns must be {CUE_COLUMNS}, not {tuple(table.columns)}.")

@@ -279,6 +279,19 @@ def test_bad_lexicon_is_named():
         hype_features(table("It may."), lexicons=["may"])
 
 
+def test_unknown_category_is_refused_with_the_allowed_ones():
+    typo = pd.DataFrame({"term": ["may", "rapid"], "category": ["hedge", "boosters"], "rationale": ["r", "r"]})
+    for call in (lambda: hype_features(table("It may be rapid."), lexicons=typo),
+                 lambda: category_patterns(typo),
+                 lambda: profile_text("It may be rapid.", lexicons=typo)):
+        with pytest.raises(ValueError, match=r"'rapid' has category 'boosters'.*booster, hedge, absolute, "
+                                             r"vague_attribution, emotive, call_to_action"):
+            call()
+    upper = pd.DataFrame({"term": ["may"], "category": ["Hedge"], "rationale": ["r"]})
+    with pytest.raises(ValueError, match="unknown category"):
+        hype_features(table("It may."), lexicons=upper)
+
+
 def test_profile_text_rejects_non_text():
     with pytest.raises(TypeError, match="string"):
         profile_text(None)

@@ -52,6 +52,16 @@ def test_a_bad_row_is_refused_with_its_place(tmp_path, monkeypatch):
         load_lexicon("report_cues")
 
 
+def test_an_unknown_category_is_refused_with_the_allowed_ones(tmp_path, monkeypatch):
+    folder = tmp_path / "lexicons"
+    folder.mkdir()
+    pd.DataFrame({"term": ["may", "rapid"], "category": ["hedge", "boosters"],
+                  "rationale": ["A hedge.", "Speed."]}).to_csv(folder / "hype_markers.csv", index=False)
+    monkeypatch.setenv("HYPE_KIT_DATA", str(tmp_path))
+    with pytest.raises(ValueError, match=r"row 3 \('rapid'\): unknown category 'boosters'; the categories are: booster, "):
+        load_lexicon("hype_markers")
+
+
 @pytest.mark.parametrize("modal", ["may", "might", "could", "can", "would", "should"])
 def test_one_definition_of_a_modal_hedge(modal, lexicon):
     """A modal is a hedge in the hype lexicon exactly when the claim-strength rules read it as one."""
