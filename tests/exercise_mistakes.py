@@ -54,7 +54,7 @@ MISTAKES: dict[str, list[Mistake]] = {
             "_new = hype_features(article, lexicons=lexicon_plus)\n"
             'booster_change = int(_new.loc[_new["kind"] == "sentence", "booster"].sum()\n'
             '                     - features.loc[features["kind"] == "sentence", "booster"].sum())\n',
-            {"q5-tests-b": "not only prose sentences"},
+            {"q5-tests-b": "counts only the prose sentences"},
         ),
         Mistake(
             "q6-answer",
