@@ -67,6 +67,11 @@ def _weak_claims_by_type() -> pd.Series:
     return claims.loc[claims["verdict"].isin(["unsupported", "contradicted"]), "claim_type"].value_counts()
 
 
+def _n_weak_claims() -> int:
+    claims = _claims()
+    return int(claims["verdict"].isin(["unsupported", "contradicted"]).sum())
+
+
 def _by_section() -> pd.DataFrame:
     from appraisal.hype import hype_features, profile_by_section
 
@@ -166,20 +171,19 @@ def _w_00b() -> dict[object, str]:
 
 
 def _w_01a() -> dict[object, str]:
-    all_types = _claims()["claim_type"].value_counts()
-    weak = _weak_claims_by_type()
-    top_overall = list(all_types[all_types == all_types.max()].index)
-    wrong: dict[object, str] = {}
-    for name in top_overall:
-        if name == weak.idxmax():
-            continue
-        if len(top_overall) > 1:
-            wrong[name] = (f"'{name}' is one of {len(top_overall)} claim types tied for the most claims overall; "
-                           "count only the claims whose verdict is unsupported or contradicted.")
-        else:
-            wrong[name] = (f"'{name}' has the most claims overall; count only the claims whose verdict is "
-                           "unsupported or contradicted.")
-    wrong["source"] = "The source claims have the verdict 'cannot locate source', a different verdict."
+    claims = _claims()
+    verdict = claims["verdict"]
+    wrong: dict[object, str] = {
+        len(claims): "That counts every claim, whatever its verdict: keep only the two verdicts the question names.",
+        int((verdict == "unsupported").sum()): "That counts only the unsupported claims; the contradicted ones "
+                                               "count too (isin takes a list of verdicts).",
+        int((verdict == "contradicted").sum()): "That counts only the contradicted claims; the unsupported ones "
+                                                "count too (isin takes a list of verdicts).",
+    }
+    for kind, n in _weak_claims_by_type().items():
+        wrong.setdefault(int(n), f"That counts the {kind} claims only; count the claims of every type.")
+    wrong.setdefault(int((verdict == "cannot locate source").sum()),
+                     "The source claims have the verdict 'cannot locate source', a different verdict.")
     return wrong
 
 
@@ -220,15 +224,17 @@ CHECKS: list[Check] = [
           "its .idxmax() (or .index[0]) is the name at the top. Count only the rows with kind == 'sentence'.",
           answer=lambda: _prose_per_section().idxmax(), wrong=_w_00b),
     # ------------------------------------------------------------ 01
-    Check("01", "01.a", "text",
-          "Keep the rows whose verdict is 'unsupported' or 'contradicted' (isin), then value_counts() the claim_type.",
-          answer=lambda: _weak_claims_by_type().idxmax(), wrong=_w_01a),
+    Check("01", "01.a", "number",
+          "Not that count: a claim counts when its verdict is either of the two the question names, whatever its "
+          "claim type; a filter that keeps other verdicts, or drops one of the two, gives another number.",
+          answer=_n_weak_claims, wrong=_w_01a),
     Check("01", "01.b", "text",
           "Drop the 'Title' row of by_section, then sort by all_markers (or use idxmax()).",
           answer=lambda: _by_section().drop(index="Title", errors="ignore")["all_markers"].idxmax(),
           wrong=_w_01b),
     Check("01", "01.c", "number",
-          "Sum the boolean column: rewrite_signals['found'].sum().",
+          "Not that count: look only at the rewrite's table (rewrite_signals, not the case study's signals) and "
+          "count the signals it marks as found, not every signal checked.",
           answer=lambda: int(_rewrite_signals()["found"].sum()),
           wrong=lambda: {len(_rewrite_signals()): "That is the number of signals checked; count the rewrite's "
                                                   "found flags.",
@@ -344,7 +350,7 @@ CHECKS: list[Check] = [
                          _knee_survey_cause() - 2: "That sentence only says that the company ran a survey."}),
     Check("04", "04.b", "number",
           "Not that count: a claim has enough evidence when the level it is offered is at most the level it needs "
-          "(a lower level number is stronger evidence), and the 'enough' column holds that comparison for each row.",
+          "(a lower level number is stronger evidence); compare level_offered with level_needed in each row.",
           answer=lambda: int(_knee_causal()["enough"].sum()),
           wrong=lambda: {len(_knee_causal()): "That counts every causal claim (or compares the levels the wrong way "
                                               "round): a lower level number is stronger evidence, so count only the "

@@ -46,11 +46,14 @@ def test_known_answers_written_by_hand_are_accepted():
     assert SelfCheck("04").verdict("04.c", 22.98)[0]
 
 
-def test_a_tie_is_never_named_as_the_winner_in_a_hint():
-    # In claims.csv, scope and efficacy each have six claims: a hint must not say scope "has the most".
+def test_01a_tells_the_verdict_filter_apart():
+    # claims.csv has 21 claims: 4 unsupported and 1 contradicted (counted by hand), so 5; leaving out the filter
+    # (21) or one of the two verdicts (4 or 1) is wrong, each with a hint that names that mistake.
     check = SelfCheck("01")
-    right, message = check.verdict("01.a", "scope")
-    assert not right and "tied" in message
+    assert check.verdict("01.a", 5)[0]
+    for wrong, words in [(21, "every claim"), (4, "only the unsupported"), (1, "only the contradicted")]:
+        right, message = check.verdict("01.a", wrong)
+        assert not right and words in message, (wrong, message)
 
 
 def test_the_prose_sentence_hint_fires_only_for_a_student_who_counted_prose_sentences():
