@@ -251,7 +251,8 @@ class CleanRoom:
 
     def _install(self, name: str, role: str) -> str:
         code = KERNEL_CODE.read_text(encoding="utf-8")
-        call = f"install({name!r}, {role!r}, {list(self.allowed)!r}, {LIMITS!r})"
+        folder = str(self.student.folder) if role == "student" else None
+        call = f"install({name!r}, {role!r}, {list(self.allowed)!r}, {LIMITS!r}, None, {folder!r})"
         return f"(lambda g: (exec({code!r}, g), eval({call!r}, g))[1])({{}})"
 
     async def setup_student(self) -> bool:

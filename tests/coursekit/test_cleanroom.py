@@ -193,3 +193,18 @@ def test_every_test_cell_reads_only_instructor_names_or_the_answers(path):
     strays = {gid: sorted(names - answers) for gid, names in found.items() if names - answers}
     assert not strays, f"{path}: test cells read names that neither an instructor cell nor an answer binds: {strays}"
     assert any(found.values()), "no test cell reads an answer: the inventory is not looking"
+
+
+def test_a_call_runs_in_the_submissions_folder_whatever_the_student_did_with_chdir(tmp_path, monkeypatch):
+    import os
+
+    namespace: dict = {"where": os.getcwd}
+    scope: dict = {}
+    exec(KERNEL_CODE.read_text(encoding="utf-8"), scope)  # noqa: S102 - the kit's own file
+    name = scope["install"]("_coursekit_test_chdir", "student", [], LIMITS, namespace, str(tmp_path))
+    try:
+        monkeypatch.chdir("/")
+        module = sys.modules[name]
+        assert module.decode(module.call("where", module.encode(([], {}), "args"))) == str(tmp_path)
+    finally:
+        del sys.modules[name]
