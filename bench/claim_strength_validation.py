@@ -18,10 +18,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-import tomllib
 from pathlib import Path
 
 import pandas as pd
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 
