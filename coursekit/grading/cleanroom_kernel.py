@@ -40,6 +40,11 @@ def install(name, role, allowed_modules, limits, namespace=None, folder=None):  
     _stdlib = _frozenset(sys.stdlib_module_names)
     _ModuleType, _NoneType = types.ModuleType, _type(None)
     _chdir = os.chdir
+    _sys = sys
+    import io
+
+    _StringIO = io.StringIO
+    max_stream = 100_000  # characters of a call's stdout and stderr passed on to the test cell
     _builtins = builtins
     if namespace is None:  # in a kernel; `namespace` is given by tests that run the encoder in-process
         from IPython import get_ipython
@@ -435,6 +440,18 @@ def install(name, role, allowed_modules, limits, namespace=None, folder=None):  
                     _chdir(folder)
                 except OSError:
                     pass
+            # what the call prints goes to the test cell, as when it ran there (nbgrader's stderr rule needs it)
+            out, err = _StringIO(), _StringIO()
+            saved = (_sys.stdout, _sys.stderr)
+            _sys.stdout, _sys.stderr = out, err
+            try:
+                answer = _loads(run(function, key, args))
+            finally:
+                _sys.stdout, _sys.stderr = saved
+            answer["out"], answer["err"] = out.getvalue()[:max_stream], err.getvalue()[:max_stream]
+            return _dumps(answer)
+
+        def run(function, key, args):
             try:
                 result = function(*args[0], **args[1])
             except _KeyboardInterrupt:
@@ -483,6 +500,10 @@ def install(name, role, allowed_modules, limits, namespace=None, folder=None):  
                     answer = {}
                 if _type(answer) is not _dict:
                     answer = {}
+                for stream, target in (("out", _sys.stdout), ("err", _sys.stderr)):
+                    text = answer.pop(stream, "")
+                    if _type(text) is _str and text:
+                        target.write(text[:max_stream])
                 if "timeout" in answer:
                     raise TimeoutError(f"{key}() did not finish in time")
                 if "raised" in answer:
@@ -493,9 +514,9 @@ def install(name, role, allowed_modules, limits, namespace=None, folder=None):  
                 if "refused" in answer and _type(answer["refused"]) is _str:
                     refusals.append(answer["refused"])
                     raise TypeError(answer["refused"])
-                if "ok" in answer:
+                if _set(answer) == {"ok"}:
                     try:
-                        return decode(reply)
+                        return dec(answer["ok"], 0, [max_items])
                     except _Exception:
                         pass
                 raise StudentFunctionError(f"the value {key}() returned could not be read")

@@ -157,7 +157,9 @@ def test_the_student_side_reads_names_by_exact_type_and_calls_functions(room):
     assert fetched["np"] == {"module": "numpy"} and fetched["absent"] == {"missing": 1}
     assert fetched["weird"]["refused"].startswith("weird must be a plain int")
     args = module.encode(([pd.Series([1, 2])], {"factor": 3}), "args")
-    assert module.decode(module.call("double", args)).tolist() == [3, 6]
+    answer = json.loads(module.call("double", args))
+    assert answer.pop("out") == answer.pop("err") == ""
+    assert module.decode(json.dumps(answer)).tolist() == [3, 6]
     assert json.loads(module.call("double", module.encode((["a", None], {}), "args")))["raised"][0] == "TypeError"
 
 
@@ -205,6 +207,23 @@ def test_a_call_runs_in_the_submissions_folder_whatever_the_student_did_with_chd
     try:
         monkeypatch.chdir("/")
         module = sys.modules[name]
-        assert module.decode(module.call("where", module.encode(([], {}), "args"))) == str(tmp_path)
+        answer = json.loads(module.call("where", module.encode(([], {}), "args")))
+        assert answer["ok"] == str(tmp_path)
     finally:
         del sys.modules[name]
+
+
+def test_what_a_call_prints_is_passed_on_to_the_test_cell(room):
+    module, namespace = room
+
+    def noisy():  # (a warning goes to stderr in a kernel: nbgrader's rule, test_nbgrader_agreement.py)
+        import sys
+
+        print("hello")
+        sys.stderr.write("to stderr\n")
+        return 1
+
+    namespace["noisy"] = noisy
+    answer = json.loads(module.call("noisy", module.encode(([], {}), "args")))
+    assert answer["ok"] == 1 and answer["out"] == "hello\n"
+    assert answer["err"] == "to stderr\n"
