@@ -25,9 +25,12 @@ Definitions (each student's score is the share of items correct, in percent):
 - KR-20: Kuder and Richardson's reliability of a test of right/wrong items, k/(k-1) (1 - sum p q / var(total));
 - item-rest correlation: Pearson's r between an item (0/1) and the score on the other items of the form.
 
-A Rasch (1PL) fit is not attempted: no maintained item-response library is installed with the kit (numpy,
-pandas and matplotlib only), and the lock file is not changed for this report. The item map shows the classical
-logit of each item's share correct instead, labelled as such.
+Rasch (1PL) model, per form and occasion: item difficulties by conditional maximum likelihood, fitted as a
+conditional logistic regression with one stratum per student (statsmodels' ConditionalLogit, imported only when a
+fit is made), centred at mean 0, with standard errors; each student's ability by maximum likelihood given them; and
+each item's infit and outfit mean squares from those. Not attempted with fewer than RASCH_MIN_STUDENTS students
+with at least one right and one wrong answer, or reported as not fitted when the fit does not converge; the item map
+then shows the classical logit of each item's share correct instead, labelled as such.
 
 coursekit does not import `appraisal`: this module reads the item table (`data/inventory_items.csv`) itself.
 """
@@ -59,6 +62,8 @@ QUESTION = re.compile(r"^q(\d+)-")
 CHOSE = re.compile(r"You chose ([A-D])\b")
 GRADED_STATUSES = {"graded", "timeout"}  # an untouched release ("unchanged") holds no answer: not taken
 MIN_ITEM_N = 10  # below this many answers to a form, item flags are not raised (too few to judge)
+RASCH_MIN_STUDENTS = 30  # a form's Rasch fit needs this many students with at least one right and one wrong answer
+MISFIT = 1.3  # an item whose infit or outfit mean square is above this is flagged (the kit's choice; see INSTRUCTORS.md)
 
 
 @dataclass(frozen=True)
@@ -327,6 +332,179 @@ def kr20(matrix: list[list[int]]) -> float | None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# The Rasch (1PL) model, fitted by conditional maximum likelihood with statsmodels
+
+
+@dataclass
+class RaschFit:
+    """The Rasch model fitted to one form on one occasion, or why it was not.
+
+    difficulty: item number -> difficulty in logits, centred so that the form's fitted items average 0 (higher is
+    harder); se: its standard error; infit and outfit: mean squares (1 is what the model expects, above 1 means the
+    answers to the item are noisier than the model predicts); abilities: the maximum-likelihood ability of each
+    student who had at least one item right and one wrong, given the difficulties."""
+
+    form: str
+    occasion: str
+    n_students: int
+    n_used: int  # students with at least one right and one wrong answer (the others carry no information)
+    status: str  # "fitted", or why not
+    difficulty: dict[int, float] = field(default_factory=dict)
+    se: dict[int, float] = field(default_factory=dict)
+    infit: dict[int, float] = field(default_factory=dict)
+    outfit: dict[int, float] = field(default_factory=dict)
+    abilities: list[float] = field(default_factory=list)
+    left_out: list[int] = field(default_factory=list)  # items everyone got right, or everyone wrong
+
+    @property
+    def fitted(self) -> bool:
+        return self.status == "fitted"
+
+
+def ml_ability(difficulties: list[float], score: int, tol: float = 1e-8) -> float:
+    """The maximum-likelihood ability (logits) of a raw score 0 < score < k, given the item difficulties: the
+    ability at which the expected score, sum of 1 / (1 + exp(b - ability)), equals the raw score (Newton steps)."""
+    k = len(difficulties)
+    if not 0 < score < k:
+        raise ValueError("a raw score of 0 or of every item has no finite maximum-likelihood ability")
+    theta = math.log(score / (k - score)) + statistics.fmean(difficulties)
+    for _ in range(100):
+        ps = [1 / (1 + math.exp(b - theta)) for b in difficulties]
+        info = sum(p * (1 - p) for p in ps)
+        step = (score - sum(ps)) / info
+        theta += max(-2.0, min(2.0, step))
+        if abs(step) < tol:
+            break
+    return theta
+
+
+def item_fit(matrix: list[list[int]], difficulties: list[float]) -> tuple[list[float], list[float], list[float]]:
+    """(infit, outfit, abilities) of each item of a students x items 0/1 matrix, given the difficulties; students
+    with every item right or every item wrong are left out (their ability has no finite estimate).
+
+    For student p and item i, with P the model's probability of a right answer at the student's ML ability and
+    W = P (1 - P): outfit_i = mean over students of (x - P)^2 / W (the mean squared standardised residual);
+    infit_i = sum of (x - P)^2 / sum of W (the same, weighted by W, so that students far above or below the item
+    count less)."""
+    k = len(difficulties)
+    by_score = {r: ml_ability(difficulties, r) for r in range(1, k)}
+    rows = [row for row in matrix if 0 < sum(row) < k]
+    abilities = [by_score[sum(row)] for row in rows]
+    infit, outfit = [], []
+    for i, b in enumerate(difficulties):
+        sq, w, z2 = 0.0, 0.0, 0.0
+        for row, theta in zip(rows, abilities, strict=True):
+            p = 1 / (1 + math.exp(b - theta))
+            var = p * (1 - p)
+            sq += (row[i] - p) ** 2
+            w += var
+            z2 += (row[i] - p) ** 2 / var
+        infit.append(sq / w if w else math.nan)
+        outfit.append(z2 / len(rows) if rows else math.nan)
+    return infit, outfit, abilities
+
+
+def _jml_start(y):
+    """Starting difficulties (relative to the first item) for the conditional fit: joint maximum likelihood (abilities
+    and difficulties estimated together, a few alternating Newton steps), shrunk by (k - 1) / k, the usual
+    correction of its outward bias. Only a starting point: the conditional fit decides the estimates."""
+    import numpy as np
+
+    k = y.shape[1]
+    right_i, right_p = y.sum(axis=0), y.sum(axis=1)
+    b = -np.log(right_i / (len(y) - right_i))
+    theta = np.log(right_p / (k - right_p))
+    for _ in range(30):
+        p = 1 / (1 + np.exp(b[None, :] - theta[:, None]))
+        w = p * (1 - p)
+        b = b + np.clip((p.sum(axis=0) - right_i) / w.sum(axis=0), -1, 1)
+        b -= b.mean()
+        p = 1 / (1 + np.exp(b[None, :] - theta[:, None]))
+        w = p * (1 - p)
+        theta = theta + np.clip((right_p - p.sum(axis=1)) / w.sum(axis=1), -1, 1)
+    b = b * (k - 1) / k
+    return b - b[0]
+
+
+def fit_rasch(matrix: list[list[int]], numbers: list[int], form: str = "", occasion: str = "") -> RaschFit:
+    """The Rasch model for a students x items 0/1 matrix (columns: item `numbers`), by conditional maximum
+    likelihood: a conditional logistic regression (statsmodels' ConditionalLogit) of right/wrong on one indicator
+    per item but the first, with one stratum per student. Conditioning on each student's number right removes the
+    student's ability from the likelihood, so no ability distribution is assumed; students with every item right
+    or every item wrong drop out. Not attempted with fewer than RASCH_MIN_STUDENTS such students."""
+    n_students = len(matrix)
+    columns = list(range(len(numbers)))
+    usable = sum(1 for row in matrix if 0 < sum(row) < len(numbers))
+    if usable < RASCH_MIN_STUDENTS:
+        return RaschFit(form, occasion, n_students, usable, (
+            f"not attempted: {usable} students with at least one right and one wrong answer "
+            f"(the minimum is {RASCH_MIN_STUDENTS})"
+        ))
+    rows = matrix
+    while True:  # leave out items everyone (left) got right or wrong, then students with no variation, until stable
+        rows = [row for row in rows if 0 < sum(row[j] for j in columns) < len(columns)]
+        keep = [j for j in columns if 0 < sum(row[j] for row in rows) < len(rows)]
+        if keep == columns:
+            break
+        columns = keep
+        if len(columns) < 2:
+            break
+    left_out = [numbers[j] for j in range(len(numbers)) if j not in columns]
+    out = RaschFit(form, occasion, n_students, len(rows), "", left_out=left_out)
+    if len(rows) < RASCH_MIN_STUDENTS or len(columns) < 2:
+        out.status = (
+            f"not attempted: {len(rows)} students with at least one right and one wrong answer once the items "
+            f"everyone got right or wrong are left out (the minimum is {RASCH_MIN_STUDENTS})"
+        )
+        return out
+    import warnings
+
+    import numpy as np
+    from statsmodels.discrete.conditional_models import ConditionalLogit
+
+    y = np.array([[row[j] for j in columns] for row in rows], dtype=float)
+    n, k = y.shape
+    endog = y.ravel()
+    exog = np.tile(np.eye(k)[:, 1:], (n, 1))  # item indicators; the first item is the reference
+    groups = np.repeat(np.arange(n), k)
+    start = -_jml_start(y)[1:]  # a quick approximation, so that the optimiser starts near the optimum
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = ConditionalLogit(endog, exog, groups=groups)
+            result = model.fit(start_params=start, method="bfgs", maxiter=200, disp=False)
+            beta = np.asarray(result.params)
+            cov = np.asarray(result.cov_params())
+            # the results object does not keep the optimiser's own flag: converged means the score (the gradient of
+            # the log-likelihood) is close to 0 at the estimate
+            converged = bool(np.max(np.abs(model.score(beta))) < 1e-3 * n)
+    except (np.linalg.LinAlgError, ValueError, OverflowError) as error:
+        out.status = f"not fitted: the fit failed ({type(error).__name__})"
+        return out
+    # item i's logit of a right answer is ability - difficulty_i, so beta_i = difficulty_ref - difficulty_i;
+    # difficulties relative to the reference are (0, -beta), then centred at mean 0: d = M (0, -beta)
+    full = np.concatenate([[0.0], -beta])
+    centre = np.eye(k) - 1.0 / k
+    lift = np.vstack([np.zeros((1, k - 1)), -np.eye(k - 1)])  # (0, -beta) = lift @ beta
+    transform = centre @ lift
+    d = centre @ full
+    var = np.diag(transform @ cov @ transform.T)
+    if not converged or not np.all(np.isfinite(d)) or not np.all(np.isfinite(var)) or np.any(var <= 0):
+        out.status = "not fitted: the fit did not converge"
+        return out
+    infit, outfit, abilities = item_fit([[int(v) for v in row] for row in y], [float(v) for v in d])
+    for j, col in enumerate(columns):
+        number = numbers[col]
+        out.difficulty[number] = float(d[j])
+        out.se[number] = float(math.sqrt(var[j]))
+        out.infit[number] = infit[j]
+        out.outfit[number] = outfit[j]
+    out.abilities = abilities
+    out.status = "fitted"
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # The analysis
 
 
@@ -391,22 +569,28 @@ class Report:
     sittings: list[Sitting]
     item_table: dict[tuple[str, int], Item]
     concept_names: dict[str, str] = field(default_factory=dict)
+    rasch: dict[tuple[str, str], RaschFit] = field(default_factory=dict)
 
 
 def _percent(s: Sitting) -> float:
     return 100 * sum(s.correct.values()) / len(s.correct) if s.correct else 0.0
 
 
-def item_statistics(sittings: list[Sitting], items: dict[tuple[str, int], Item]) -> tuple[list[ItemStats], dict]:
-    """Per (form, occasion): each item's numbers and flags, and KR-20 of the form."""
+def item_statistics(
+    sittings: list[Sitting], items: dict[tuple[str, int], Item], rasch: bool = True
+) -> tuple[list[ItemStats], dict, dict[tuple[str, str], RaschFit]]:
+    """Per (form, occasion): each item's numbers and flags, KR-20 of the form, and (with `rasch`) its Rasch fit."""
     groups: dict[tuple[str, str], list[Sitting]] = defaultdict(list)
     for s in sittings:
         groups[s.form, s.occasion].append(s)
-    stats, reliability = [], {}
+    stats, reliability, fits = [], {}, {}
     for (form, occasion), group in sorted(groups.items()):
         numbers = sorted({n for s in group for n in s.correct})
         matrix = [[int(s.correct.get(n, False)) for n in numbers] for s in group]
         reliability[form, occasion] = (len(group), kr20(matrix))
+        fit = fit_rasch(matrix, numbers, form, occasion) if rasch else None
+        if fit is not None:
+            fits[form, occasion] = fit
         totals = [sum(row) for row in matrix]
         for j, n in enumerate(numbers):
             column = [row[j] for row in matrix]
@@ -431,12 +615,17 @@ def item_statistics(sittings: list[Sitting], items: dict[tuple[str, int], Item])
                     flags.append("nearly everyone right")
                 elif p < 0.25:
                     flags.append("fewer right than guessing among four would give")
+            if fit is not None and fit.fitted and n in fit.difficulty:
+                if max(fit.infit[n], fit.outfit[n]) > MISFIT:
+                    flags.append(f"Rasch misfit (infit or outfit mean square above {MISFIT})")
             stats.append(ItemStats(form, occasion, n, item.concept, len(group), p, r, share, flags))
-    return stats, reliability
+    return stats, reliability, fits
 
 
-def analyse(responses: Responses, items: dict[tuple[str, int], Item], pass_score: int = DEFAULT_PASS) -> Report:
-    """Everything the report shows, from the sittings."""
+def analyse(
+    responses: Responses, items: dict[tuple[str, int], Item], pass_score: int = DEFAULT_PASS, rasch: bool = True
+) -> Report:
+    """Everything the report shows, from the sittings (`rasch=False` skips the Rasch fits, for quick repeats)."""
     rows: dict[str, StudentRow] = {}
     for s in responses.sittings:
         row = rows.setdefault(s.student, StudentRow(s.student))
@@ -509,7 +698,7 @@ def analyse(responses: Responses, items: dict[tuple[str, int], Item], pass_score
                 "wrong_post": wrong_total.get((concept, "post"), 0),
             }
         )
-    item_stats, reliability = item_statistics(responses.sittings, items)
+    item_stats, reliability, fits = item_statistics(responses.sittings, items, rasch)
     return Report(
         students=students,
         not_graded=responses.not_graded,
@@ -528,6 +717,7 @@ def analyse(responses: Responses, items: dict[tuple[str, int], Item], pass_score
         reliability=reliability,
         sittings=responses.sittings,
         item_table=items,
+        rasch=fits,
     )
 
 
@@ -586,11 +776,20 @@ def write_csvs(report: Report, out: Path) -> None:
     _write_csv(
         out / "items.csv",
         ["form", "occasion", "item", "concept", "n", "difficulty", "item_rest_r", *[f"chose_{x}" for x in LETTERS],
-         "chose_none", "key", "flags"],
+         "chose_none", "key", "rasch_difficulty", "rasch_se", "rasch_infit", "rasch_outfit", "flags"],
         [[s.form, s.occasion, s.number, s.concept, s.n, _num(s.difficulty, 3), _num(s.item_rest, 3),
           *[_num(s.letter_share[x], 3) for x in LETTERS], _num(s.letter_share[""], 3),
-          report.item_table[s.form, s.number].key, "; ".join(s.flags)] for s in report.items],
+          report.item_table[s.form, s.number].key, *_rasch_cells(report, s, 3), "; ".join(s.flags)]
+         for s in report.items],
     )
+
+
+def _rasch_cells(report: Report, s: ItemStats, digits: int) -> list[str]:
+    """Difficulty, its standard error, infit and outfit of an item; blanks where the form's fit was not made."""
+    fit = report.rasch.get((s.form, s.occasion))
+    if fit is None or s.number not in fit.difficulty:
+        return ["", "", "", ""]
+    return [_num(v.get(s.number), digits) for v in (fit.difficulty, fit.se, fit.infit, fit.outfit)]
 
 
 def _titles(report: Report, concept: str) -> str:
@@ -673,21 +872,42 @@ def score_plot(report: Report) -> tuple[str, str] | None:
     return _figure(draw, height=3.6), alt
 
 
-def item_map(report: Report) -> tuple[str, str] | None:
-    """Items and students on one logit scale, from shares correct (classical approximation, not a Rasch fit)."""
-    post = [s for s in report.items if s.occasion == "post"] or report.items
-    if not post:
+def _map_fit(report: Report) -> RaschFit | None:
+    """The Rasch fit the item map shows: the post-test form with the most students used, else the pre-test's."""
+    fitted = [f for f in report.rasch.values() if f.fitted]
+    if not fitted:
         return None
+    return max(fitted, key=lambda f: (f.occasion == "post", f.n_used, f.form == "B"))
 
-    def logit(p: float) -> float:
-        p = min(max(p, 0.5 / 100), 1 - 0.5 / 100)
-        return math.log(p / (1 - p))
 
-    item_logits = [(-logit(s.difficulty), s) for s in post]
-    people = [logit(r.post / 100) for r in report.students if r.post is not None]
+def item_map(report: Report) -> tuple[str, str] | None:
+    """Items and students on one logit scale: Rasch difficulties and ML abilities where a form was fitted, else the
+    classical logits of the shares correct (labelled as such)."""
+    fit = _map_fit(report)
+    if fit is not None:
+        stats = {s.number: s for s in report.items if (s.form, s.occasion) == (fit.form, fit.occasion)}
+        item_logits = [(d, stats[n]) for n, d in fit.difficulty.items()]
+        people = fit.abilities
+        title = f"Item map, form {fit.form} at the {fit.occasion}-test: Rasch difficulties and abilities (logits)"
+        ylabel = "logits (Rasch model)"
+        people_label = "students (ML ability)"
+    else:
+        post = [s for s in report.items if s.occasion == "post"] or report.items
+        if not post:
+            return None
+
+        def logit(p: float) -> float:
+            p = min(max(p, 0.5 / 100), 1 - 0.5 / 100)
+            return math.log(p / (1 - p))
+
+        item_logits = [(-logit(s.difficulty), s) for s in post]
+        people = [logit(r.post / 100) for r in report.students if r.post is not None]
+        title = "Item map of the post-test (classical logits: the Rasch model was not fitted)"
+        ylabel = "logit: log(p / (1 - p))"
+        people_label = "students (post-test score)"
 
     def draw(ax) -> None:
-        ax.hist(people, bins=15, orientation="horizontal", color=SKY, label="students (post-test score)")
+        ax.hist(people, bins=15, orientation="horizontal", color=SKY, label=people_label)
         xmax = max(ax.get_xlim()[1], 1)
         flagged = [(v, s) for v, s in item_logits if s.flags]
         plain = [(v, s) for v, s in item_logits if not s.flags]
@@ -695,25 +915,41 @@ def item_map(report: Report) -> tuple[str, str] | None:
                    label="item (harder higher up)")
         ax.scatter([xmax * 1.15] * len(flagged), [v for v, _ in flagged], color=VERMILLION, marker="x", s=60,
                    label="flagged item")
+        if fit is not None:  # +- 1.96 standard errors around each difficulty
+            for number, d in fit.difficulty.items():
+                half = 1.96 * fit.se[number]
+                ax.plot([xmax * 1.15, xmax * 1.15], [d - half, d + half], color=GREY, linewidth=1, zorder=0)
         ends = {min(item_logits, key=lambda t: t[0])[1].number, max(item_logits, key=lambda t: t[0])[1].number}
         for v, s in item_logits:  # name the hardest, the easiest and the flagged items (the rest would overlap)
             if s.flags or s.number in ends:
                 ax.annotate(f"{s.form}{s.number}", (xmax * 1.2, v), fontsize=8, va="center")
         ax.set_xlim(0, xmax * 1.45)
         ax.set_xlabel("students (count)")
-        ax.set_ylabel("logit: log(p / (1 - p))")
-        ax.set_title("Item map of the post-test (classical logits, not a Rasch fit)")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False, fontsize=8)
 
-    hardest = max(item_logits, key=lambda t: t[0])[1]
-    easiest = min(item_logits, key=lambda t: t[0])[1]
-    alt = (
-        f"Item map: a sideways histogram of {len(people)} students' post-test scores on a logit scale, beside "
-        f"{len(item_logits)} items placed by how few got them right; hardest item {hardest.form}{hardest.number} "
-        f"({100 * hardest.difficulty:.0f}% right), easiest {easiest.form}{easiest.number} "
-        f"({100 * easiest.difficulty:.0f}% right); {sum(1 for _, s in item_logits if s.flags)} flagged items "
-        "are marked with a cross."
-    )
+    hardest = max(item_logits, key=lambda t: t[0])
+    easiest = min(item_logits, key=lambda t: t[0])
+    n_flagged = sum(1 for _, s in item_logits if s.flags)
+    if fit is not None:
+        alt = (
+            f"Item map of form {fit.form} at the {fit.occasion}-test on the Rasch logit scale: a sideways histogram "
+            f"of {len(people)} students' abilities beside {len(item_logits)} item difficulties, each with a grey "
+            f"bar of plus or minus 1.96 standard errors; hardest item {hardest[1].form}{hardest[1].number} "
+            f"({hardest[0]:+.1f} logits, {100 * hardest[1].difficulty:.0f}% right), easiest "
+            f"{easiest[1].form}{easiest[1].number} ({easiest[0]:+.1f} logits, {100 * easiest[1].difficulty:.0f}% "
+            f"right); students' abilities range from {min(people):+.1f} to {max(people):+.1f}; {n_flagged} flagged "
+            "items are marked with a cross."
+        )
+    else:
+        alt = (
+            f"Item map: a sideways histogram of {len(people)} students' post-test scores on a logit scale, beside "
+            f"{len(item_logits)} items placed by how few got them right (classical logits, not a Rasch fit); hardest "
+            f"item {hardest[1].form}{hardest[1].number} ({100 * hardest[1].difficulty:.0f}% right), easiest "
+            f"{easiest[1].form}{easiest[1].number} ({100 * easiest[1].difficulty:.0f}% right); {n_flagged} flagged "
+            "items are marked with a cross."
+        )
     return _figure(draw, height=5.0), alt
 
 
@@ -827,16 +1063,13 @@ def gain_html(report: Report) -> str:
         f"the rest tend to get it wrong, so read the item again). Flags are raised only from {MIN_ITEM_N} "
         "answers to a form.</p>"
     )
+    h += rasch_section(report)
     plot = item_map(report)
     if plot:
         h.append(f"<figure><img src='data:image/png;base64,{plot[0]}' alt='{escape(plot[1])}'></figure>")
-    h.append(
-        "<p><b>Rasch (1PL) model: not attempted.</b> No maintained item-response library is installed with the "
-        "kit, and the report does not change the kit's locked dependencies to get one. The map above places items "
-        "by the logit of their share correct, a classical approximation.</p>"
-    )
     h.append("<table><tr><th>item</th><th>concept</th><th>occasion</th><th>n</th><th>difficulty</th>"
-             "<th>item-rest r</th><th>A</th><th>B</th><th>C</th><th>D</th><th>flags</th></tr>")
+             "<th>item-rest r</th><th>A</th><th>B</th><th>C</th><th>D</th><th>Rasch difficulty (SE)</th>"
+             "<th>infit</th><th>outfit</th><th>flags</th></tr>")
     for s in report.items:
         key = report.item_table[s.form, s.number].key
         letters = "".join(
@@ -846,7 +1079,7 @@ def gain_html(report: Report) -> str:
         h.append(
             f"<tr><td>{s.form}{s.number}</td><td>{s.concept}</td><td>{s.occasion}</td><td class='n'>{s.n}</td>"
             f"<td class='n'>{100 * s.difficulty:.0f}%</td><td class='n'>{_num(s.item_rest, 2)}</td>{letters}"
-            f"<td class='flag'>{escape('; '.join(s.flags))}</td></tr>"
+            f"{_rasch_td(report, s)}<td class='flag'>{escape('; '.join(s.flags))}</td></tr>"
         )
     h.append("</table><p>The best answer's share is in bold.</p>")
     h.append("<h2>Students with only one of the two tests</h2>")
@@ -860,6 +1093,56 @@ def gain_html(report: Report) -> str:
         h.append("<p>None: every student took both tests.</p>")
     h.append("</body></html>")
     return "\n".join(h)
+
+
+def _rasch_td(report: Report, s: ItemStats) -> str:
+    d, se, infit, outfit = _rasch_cells(report, s, 2)
+    return (f"<td class='n'>{d}{f' ({se})' if se else ''}</td><td class='n'>{infit}</td>"
+            f"<td class='n'>{outfit}</td>")
+
+
+def rasch_section(report: Report) -> list[str]:
+    """What the Rasch fits are, which forms were fitted, and why any was not."""
+    h = [
+        "<h3>Rasch (1PL) model</h3>",
+        "<p>The <b>Rasch model</b> gives each student an ability and each item a difficulty on one scale (logits), "
+        "and says the odds of a right answer depend only on their difference. Its item difficulties are estimated "
+        "here by <b>conditional maximum likelihood</b>: given how many items a student got right, which ones they "
+        "were no longer depends on the student's ability, so the difficulties can be estimated without estimating "
+        "abilities or assuming how they are spread. This is a conditional logistic regression with one stratum per "
+        "student (statsmodels' <code>ConditionalLogit</code>); students with every item right or every item wrong "
+        "carry no information and drop out. Difficulties are centred so that a form's items average 0 (higher is "
+        "harder) and have standard errors (SE). Each student's ability is then estimated by maximum likelihood given "
+        "the difficulties, and each item gets two <b>fit mean squares</b>, averages of squared standardised "
+        "residuals (observed minus expected, divided by its standard deviation): outfit weighs every student alike, "
+        "infit weighs students near the item's difficulty more. About 1 is what the model expects; above "
+        f"{MISFIT} (the kit's cut-off, chosen so that items following the model are rarely flagged in simulated "
+        "classes) the answers are noisier than the model predicts, and the item is flagged.</p>",
+        f"<p>The fit is not attempted for a form with fewer than {RASCH_MIN_STUDENTS} students who got at least one "
+        "item right and one wrong: with 30 students, an item that half of them get right has a standard error of "
+        "about 1 / sqrt(30 × 0.25) ≈ 0.37 logits, so only items about a logit apart can be told apart, and fewer "
+        "students blur them more. A fit that does not converge is not reported. The forms are fitted separately "
+        "for each occasion, so difficulties compare items within a form and occasion, not across them.</p>",
+        "<table><tr><th>form</th><th>occasion</th><th>students</th><th>used in the fit</th><th>Rasch fit</th></tr>",
+    ]
+    for (form, occasion), fit in sorted(report.rasch.items()):
+        status = fit.status
+        if fit.fitted and fit.left_out:
+            status += "; left out (everyone right or everyone wrong): " + ", ".join(f"{form}{n}" for n in fit.left_out)
+        h.append(f"<tr><td>{form}</td><td>{occasion}</td><td class='n'>{fit.n_students}</td>"
+                 f"<td class='n'>{fit.n_used}</td><td>{escape(status)}</td></tr>")
+    if not report.rasch:
+        h.append("<tr><td colspan='5'>not computed for this report</td></tr>")
+    h.append("</table>")
+    if _map_fit(report) is None:
+        h.append("<p>No form was fitted, so the item map below places items by the logit of their share correct, a "
+                 "classical approximation.</p>")
+    else:
+        fit = _map_fit(report)
+        h.append(f"<p>The item map below shows form {fit.form} at the {fit.occasion}-test: each item's difficulty "
+                 "(a grey bar of ±1.96 SE) beside the spread of the students' abilities on the same scale. Items "
+                 "far above most students, or far below, tell little about who understood what.</p>")
+    return h
 
 
 def _safe_name(student: str) -> str:

@@ -117,7 +117,12 @@ def test_the_command_matches_students_lists_single_tests_and_writes_every_file(t
     assert rows["eve"]["status"] == "post-test only"
     assert rows["dee"]["status"].startswith("pre-test not graded")
     html = (out / "gain.html").read_text()
-    assert "There is no control group" in html and "Rasch (1PL) model: not attempted" in html
+    assert "There is no control group" in html
+    # 3 usable students a form (ann, bob, cy before; ann, bob, eve after: cy's 24 of 24 carries no information)
+    assert html.count("not attempted: 3 students with at least one right and one wrong answer (the minimum is 30)") == 2
+    assert "classical approximation" in html
+    items = list(csv.DictReader(open(out / "items.csv")))
+    assert len(items) == 48 and {r["rasch_difficulty"] for r in items} == {""}
     assert html.count("alt='") >= 3
     # differences 37.5, 0, 25: mean 20.83, sd 19.09, se 11.02, t(2) 4.303 -> -26.6 to +68.3
     assert "+20.8 points (95% CI -26.6 to +68.3)" in html
@@ -152,3 +157,36 @@ def test_a_folder_that_is_not_an_inventory_grading_output_is_a_one_line_error(tm
     assert "is not a grading output folder" in capsys.readouterr().err
     assert main(["gain", str(pre), str(pre), "--pass-score", "30", "--out", str(tmp_path / "g"),
                  "--root", str(REPO)]) == 2
+
+
+def test_ml_ability_by_hand():
+    # four items of difficulty 0 and one right: 4 / (1 + exp(-theta)) = 1, so theta = log(1/3)
+    assert gain.ml_ability([0, 0, 0, 0], 1) == pytest.approx(-1.0986, abs=1e-4)
+    assert gain.ml_ability([-1, 1], 1) == pytest.approx(0.0, abs=1e-9)  # symmetric: halfway
+    assert gain.ml_ability([0.5, 0.5, 0.5], 2) == pytest.approx(0.5 + 0.6931, abs=1e-4)  # log 2 above them
+    with pytest.raises(ValueError):
+        gain.ml_ability([0, 0], 2)
+
+
+def test_infit_and_outfit_by_hand():
+    # one student, four items of difficulty 0, only the first right: ability log(1/3), P = 0.25, W = 0.1875;
+    # item 1: (1 - 0.25)^2 / 0.1875 = 3; items 2-4: 0.25^2 / 0.1875 = 1/3 (one student: infit = outfit)
+    infit, outfit, abilities = gain.item_fit([[1, 0, 0, 0], [1, 1, 1, 1], [0, 0, 0, 0]], [0, 0, 0, 0])
+    assert abilities == [pytest.approx(-1.0986, abs=1e-4)]  # the all-right and all-wrong students are left out
+    assert outfit == pytest.approx([3, 1 / 3, 1 / 3, 1 / 3]) and infit == pytest.approx(outfit)
+
+
+def test_the_rasch_fit_is_not_attempted_below_the_minimum_and_statsmodels_is_not_imported():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from coursekit import gain\n"
+        "fit = gain.fit_rasch([[1, 0, 1], [0, 1, 1], [1, 1, 1]] * 9, [1, 2, 3])\n"
+        "print(fit.n_used, fit.status, 'statsmodels' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True).stdout
+    # 27 students, 9 of them with every item right: 18 used, fewer than 30
+    assert out.strip() == ("18 not attempted: 18 students with at least one right and one wrong answer "
+                           "(the minimum is 30) False")
