@@ -907,7 +907,11 @@ def item_map(report: Report) -> tuple[str, str] | None:
         people_label = "students (post-test score)"
 
     def draw(ax) -> None:
-        ax.hist(people, bins=15, orientation="horizontal", color=SKY, label=people_label)
+        if fit is not None:  # ML abilities take one value per number right: a bar for each
+            counts = Counter(round(v, 6) for v in people)
+            ax.barh(list(counts), list(counts.values()), height=0.12, color=SKY, label=people_label)
+        else:
+            ax.hist(people, bins=15, orientation="horizontal", color=SKY, label=people_label)
         xmax = max(ax.get_xlim()[1], 1)
         flagged = [(v, s) for v, s in item_logits if s.flags]
         plain = [(v, s) for v, s in item_logits if not s.flags]
@@ -915,10 +919,6 @@ def item_map(report: Report) -> tuple[str, str] | None:
                    label="item (harder higher up)")
         ax.scatter([xmax * 1.15] * len(flagged), [v for v, _ in flagged], color=VERMILLION, marker="x", s=60,
                    label="flagged item")
-        if fit is not None:  # +- 1.96 standard errors around each difficulty
-            for number, d in fit.difficulty.items():
-                half = 1.96 * fit.se[number]
-                ax.plot([xmax * 1.15, xmax * 1.15], [d - half, d + half], color=GREY, linewidth=1, zorder=0)
         ends = {min(item_logits, key=lambda t: t[0])[1].number, max(item_logits, key=lambda t: t[0])[1].number}
         for v, s in item_logits:  # name the hardest, the easiest and the flagged items (the rest would overlap)
             if s.flags or s.number in ends:
@@ -935,12 +935,12 @@ def item_map(report: Report) -> tuple[str, str] | None:
     if fit is not None:
         alt = (
             f"Item map of form {fit.form} at the {fit.occasion}-test on the Rasch logit scale: a sideways histogram "
-            f"of {len(people)} students' abilities beside {len(item_logits)} item difficulties, each with a grey "
-            f"bar of plus or minus 1.96 standard errors; hardest item {hardest[1].form}{hardest[1].number} "
+            f"of {len(people)} students' abilities (one bar per number of items right) beside {len(item_logits)} "
+            f"item difficulties; hardest item {hardest[1].form}{hardest[1].number} "
             f"({hardest[0]:+.1f} logits, {100 * hardest[1].difficulty:.0f}% right), easiest "
             f"{easiest[1].form}{easiest[1].number} ({easiest[0]:+.1f} logits, {100 * easiest[1].difficulty:.0f}% "
             f"right); students' abilities range from {min(people):+.1f} to {max(people):+.1f}; {n_flagged} flagged "
-            "items are marked with a cross."
+            f"item{'' if n_flagged == 1 else 's'} marked with a cross."
         )
     else:
         alt = (
@@ -948,7 +948,7 @@ def item_map(report: Report) -> tuple[str, str] | None:
             f"{len(item_logits)} items placed by how few got them right (classical logits, not a Rasch fit); hardest "
             f"item {hardest[1].form}{hardest[1].number} ({100 * hardest[1].difficulty:.0f}% right), easiest "
             f"{easiest[1].form}{easiest[1].number} ({100 * easiest[1].difficulty:.0f}% right); {n_flagged} flagged "
-            "items are marked with a cross."
+            f"item{'' if n_flagged == 1 else 's'} marked with a cross."
         )
     return _figure(draw, height=5.0), alt
 
@@ -1140,8 +1140,9 @@ def rasch_section(report: Report) -> list[str]:
     else:
         fit = _map_fit(report)
         h.append(f"<p>The item map below shows form {fit.form} at the {fit.occasion}-test: each item's difficulty "
-                 "(a grey bar of ±1.96 SE) beside the spread of the students' abilities on the same scale. Items "
-                 "far above most students, or far below, tell little about who understood what.</p>")
+                 "beside the students' abilities on the same scale (students with every item right or every item "
+                 "wrong have no finite ability and are not shown; the standard errors are in the table). Items far "
+                 "above most students, or far below, tell little about who understood what.</p>")
     return h
 
 

@@ -38,6 +38,12 @@ def test_the_gain_report_reads_well_at_1280_px(page, tmp_path):
     )
     assert len(images) == 3
     assert all(right <= 1280 and natural > 0 and done and alt > 40 for right, natural, done, alt in images)
+    # the item map is drawn from the Rasch fit (each form has about 55 students a side, above the minimum of 30)
+    alts = page.evaluate("[...document.images].map(i => i.alt)")
+    assert any(a.startswith("Item map of form") and "Rasch logit scale" in a for a in alts), alts
+    assert page.locator("h3", has_text="Rasch (1PL) model").count() == 1
+    widths = page.evaluate("[...document.querySelectorAll('table')].map(t => t.getBoundingClientRect().right)")
+    assert max(widths) <= 1280, "a table is wider than the window"
     student = next(s.student for s in responses.sittings if s.occasion == "post")
     page.goto((tmp_path / "feedback" / f"{student}.html").as_uri())
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
