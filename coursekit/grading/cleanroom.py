@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import json
 import secrets
 import time
@@ -132,13 +133,14 @@ def _parse(source: str) -> ast.Module | None:
         return None
 
 
-def names_read(source: str) -> list[str]:
+@functools.lru_cache(maxsize=512)  # the same instructor cells, for every submission of a batch
+def names_read(source: str) -> tuple[str, ...]:
     """Names the cell reads before binding them, in order: at its top level, the names a statement loads that no
     earlier statement bound (`x = x + 1` reads x); inside functions, lambdas and comprehensions, the names they
     load that are not their own. A cell that does not parse reads nothing (it fails as it would anyway)."""
     tree = _parse(source)
     if tree is None:
-        return []
+        return ()
     local = _nested_locals(tree)
     bound: set[str] = set()
     found: list[str] = []
@@ -163,22 +165,23 @@ def names_read(source: str) -> list[str]:
                     continue
                 found.append(node.id)
         bound |= _stores(stmt)
-    return found
+    return tuple(found)
 
 
 def _augmented(stmt: ast.AST, name: ast.Name) -> bool:
     return any(isinstance(n, ast.AugAssign) and n.target is name for n in ast.walk(stmt))
 
 
-def names_bound(source: str) -> set[str]:
+@functools.lru_cache(maxsize=512)
+def names_bound(source: str) -> frozenset[str]:
     """Names the cell binds at its top level (they are the instructor's in the checker from then on)."""
     tree = _parse(source)
     if tree is None:
-        return set()
+        return frozenset()
     found: set[str] = set()
     for stmt in tree.body:
         found |= _stores(stmt)
-    return found
+    return frozenset(found)
 
 
 def prelude(source_nb) -> tuple[str, ...]:

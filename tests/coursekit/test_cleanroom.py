@@ -42,7 +42,7 @@ def test_names_read_are_those_read_before_the_cell_binds_them():
     )
     assert set(names_read(source)) == {"x", "open", "data_path", "list", "answer", "len", "top", "default", "outer", "y"}
     assert names_bound(source) == {"_csv", "x", "_f", "_rows", "_expected", "f", "helper", "y"}
-    assert names_read("this is not python(") == []
+    assert names_read("this is not python(") == ()
 
 
 @pytest.fixture(scope="module")
