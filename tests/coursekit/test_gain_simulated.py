@@ -116,6 +116,12 @@ def test_the_command_on_a_simulated_class_of_120_runs_in_seconds(tmp_path, capsy
     rows = list(csv.DictReader(open(tmp_path / "gain" / "gain.csv")))
     assert len(rows) == len({s.student for s in responses.sittings})  # everyone who took a test is listed
     assert {r["letters_from"] for r in rows} == {"notebook"}
+    # about 57 students a form and occasion, above the minimum of 30: all four are fitted, each centred at 0
+    items = list(csv.DictReader(open(tmp_path / "gain" / "items.csv")))
+    assert len(items) == 4 * 24 and all(r["rasch_difficulty"] and r["rasch_se"] for r in items)
+    for key in {(r["form"], r["occasion"]) for r in items}:
+        assert abs(sum(float(r["rasch_difficulty"]) for r in items if (r["form"], r["occasion"]) == key)) < 0.03
+    assert "Rasch logit scale" in html
     in_memory = gain.analyse(responses, ITEMS, rasch=False)
     matched = [r for r in rows if r["status"] == "matched"]
     assert len(matched) == sum(r.status == "matched" for r in in_memory.students)
