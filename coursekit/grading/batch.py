@@ -429,15 +429,15 @@ async def _new_slot(
         _new_kernel(assignment, options, base, box, prep, profile, server),
         return_exceptions=True,
     )
+    started_pairs = [m for m in made if not isinstance(m, BaseException)]
     failed = [m for m in made if isinstance(m, BaseException)]
     if failed:
-        for m in made:
-            if not isinstance(m, BaseException):
-                with contextlib.suppress(BaseException):
-                    await m[1].stop()
-                _rmtree(m[0])
+        for folder, started_kernel in started_pairs:
+            with contextlib.suppress(BaseException):
+                await started_kernel.stop()
+            _rmtree(folder)
         raise failed[0]
-    (root, kernel), (checker_root, checker) = made
+    (root, kernel), (checker_root, checker) = started_pairs
     profile = profile if profile is not None else Profile()
     sources = prelude(assignment.source)
     ran: tuple[str, ...] = ()

@@ -52,7 +52,12 @@ from coursekit.grading.run import (
 )
 
 if TYPE_CHECKING:
+    from jupyter_client import AsyncKernelClient
+
+    from coursekit.grading.forkserver import ForkedKernel
     from coursekit.grading.kernel import SandboxKernel
+
+    Kernel = SandboxKernel | ForkedKernel
 
 KERNEL_CODE = Path(__file__).with_name("cleanroom_kernel.py")
 REFUSED = "UngradableAnswer"  # the ename of a test cell that did not run because a value was refused
@@ -205,11 +210,16 @@ def prelude(source_nb) -> tuple[str, ...]:
     return tuple(found)
 
 
-async def run_prelude(checker: SandboxKernel, sources: tuple[str, ...], timeout: float) -> bool:
+def _client(kernel: Kernel) -> AsyncKernelClient:
+    assert kernel.kc is not None, "the kernel is not started"
+    return kernel.kc
+
+
+async def run_prelude(checker: Kernel, sources: tuple[str, ...], timeout: float) -> bool:
     """Run `sources` in a fresh checker, in order, outputs dropped; True when every one ran to its end in time."""
     ok = True
     for source in sources:
-        msg_id = checker.kc.execute(source, store_history=True, allow_stdin=False, stop_on_error=False)
+        msg_id = _client(checker).execute(source, store_history=True, allow_stdin=False, stop_on_error=False)
         outcome = await _wait_idle(checker, msg_id, time.monotonic() + timeout, None)
         await _drain_shell(checker)
         ok = ok and outcome == "idle"
@@ -235,8 +245,8 @@ class CleanRoom:
 
     def __init__(
         self,
-        student: SandboxKernel,
-        checker: SandboxKernel,
+        student: Kernel,
+        checker: Kernel,
         allowed_modules: tuple[str, ...],
         ran: tuple[str, ...] = (),
     ) -> None:
@@ -321,7 +331,7 @@ class CleanRoom:
                 self.own |= names_bound(source)
                 return run
         sink = _Collector(output_cap)
-        msg_id = self.checker.kc.execute(source, store_history=True, allow_stdin=True, stop_on_error=False)
+        msg_id = _client(self.checker).execute(source, store_history=True, allow_stdin=True, stop_on_error=False)
         outcome = await self._serve(msg_id, deadline, sink)
         self.own |= names_bound(source)
         if outcome == "timeout":
@@ -353,7 +363,7 @@ class CleanRoom:
     async def _serve(self, msg_id: str, deadline: float, sink: _Collector | None) -> str:
         """Read the checker's iopub until `msg_id` is done ('idle', 'timeout' or 'died'), answering its proxies'
         calls (input requests on its stdin channel) by calling into the student kernel."""
-        kc = self.checker.kc
+        kc = _client(self.checker)
         iopub, stdin = kc.iopub_channel.socket, kc.stdin_channel.socket
         poller = zmq.asyncio.Poller()
         poller.register(iopub, zmq.POLLIN)
