@@ -37,8 +37,9 @@ setup: $(STAMP)  ## make the virtual environment from the lock (first time, or a
 lab: $(STAMP)  ## set up (first time only) and open JupyterLab on the start notebook
 	$(BIN)/jupyter lab --port=$(PORT) --ServerApp.root_dir=. $(ROOT_FLAG) $(LAB_ARGS) notebooks/00-start-here.ipynb
 
-test: $(STAMP)  ## set up and run every test: lint, release check, unit, data, notebooks (nbval), grading, browser
+test: $(STAMP)  ## set up and run every test: lint and type check, release check, unit, data, notebooks (nbval), grading, browser
 	$(BIN)/python -m ruff check .
+	$(BIN)/python -m mypy
 	$(BIN)/python -m coursekit check
 	$(BIN)/python -m pytest -p tests.early_plugin -n $(JOBS) --dist loadfile \
 		--nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env \
@@ -48,8 +49,9 @@ test: $(STAMP)  ## set up and run every test: lint, release check, unit, data, n
 test-fast: $(STAMP)  ## unit and data tests only: no kernels, notebooks, servers or browsers (a quick loop)
 	$(BIN)/python -m pytest -q -p tests.early_plugin -n 2 tests -m "not slow and not kernel and not browser"
 
-lint: $(STAMP)  ## ruff over the whole kit
+lint: $(STAMP)  ## ruff over the whole kit, and mypy over appraisal and coursekit (pyproject.toml [tool.mypy])
 	$(BIN)/python -m ruff check .
+	$(BIN)/python -m mypy
 
 check: $(STAMP)  ## validate solutions/ and check that exercises/ is fresh and leak-free
 	$(BIN)/python -m coursekit check

@@ -64,7 +64,7 @@ def run_kit(
     options = Options(limits=Limits(), jobs=jobs, sandbox=sandbox, warm=warm)
     outcome = grade_batch(assignment, subs, out, options, progress=_Quiet(len(subs)))
     seconds = time.perf_counter() - t0
-    bad = [r for r in outcome.results if r.status != "graded"]
+    bad = [r for r in outcome.results if r.status not in ("graded", "unchanged")]  # unchanged: a release, graded
     if bad:
         print(f"  warning: kit: {len(bad)} submissions not graded, e.g. {bad[0].student}: {bad[0].message}")
     return seconds, outcome.profile

@@ -1139,9 +1139,8 @@ def rasch_section(report: Report) -> list[str]:
     if _map_fit(report) is None:
         h.append("<p>No form was fitted, so the item map below places items by the logit of their share correct, a "
                  "classical approximation.</p>")
-    else:
-        fit = _map_fit(report)
-        h.append(f"<p>The item map below shows form {fit.form} at the {fit.occasion}-test: each item's difficulty "
+    elif (shown := _map_fit(report)) is not None:
+        h.append(f"<p>The item map below shows form {shown.form} at the {shown.occasion}-test: each item's difficulty "
                  "beside the students' abilities on the same scale (students with every item right or every item "
                  "wrong have no finite ability and are not shown; the standard errors are in the table). Items far "
                  "above most students, or far below, tell little about who understood what.</p>")

@@ -30,14 +30,13 @@ from coursekit.grading.cleanroom import CleanRoom, prelude, refused_message, run
 from coursekit.grading.cleanup import remove_tree
 from coursekit.grading.deadlines import Deadline
 from coursekit.grading.forkserver import (
-    ForkedKernel,
     ForkServer,
     ForkServerError,
     forked_kernel,
     start_server,
 )
 from coursekit.grading.gradebook import Gradebook
-from coursekit.grading.kernel import Limits, SandboxKernel, started
+from coursekit.grading.kernel import Kernel, Limits, started
 from coursekit.grading.lms import ExportSettings
 from coursekit.grading.manual import apply_manual
 from coursekit.grading.pool import (
@@ -261,8 +260,8 @@ async def grade_one(
         result.status, result.message = problem.status, problem.message
         return result, False
     result.notes = notes + prepared.notes
-    kernel: SandboxKernel | ForkedKernel | None = None
-    checker: SandboxKernel | ForkedKernel | None = None
+    kernel: Kernel | None = None
+    checker: Kernel | None = None
     root = checker_root = None
     try:
         try:
@@ -362,7 +361,7 @@ async def _new_kernel(
     prep: BatchPrep | None = None,
     profile: Profile | None = None,
     server: ForkServer | None = None,
-) -> tuple[Path, SandboxKernel | ForkedKernel]:
+) -> tuple[Path, Kernel]:
     """A started kernel in a fresh folder holding the assignment's files (and nothing of any submission), with
     `prep`'s imports done (silently, or before the fork when a fork `server` is given); (its folder, the
     kernel)."""
@@ -538,6 +537,13 @@ class BatchOutcome:
     profile: Profile = field(default_factory=Profile)
 
 
+
+def _sandboxed(box: Containment | None) -> Containment:
+    """`box`, which prepare_batch asks a sandbox folder of only when the batch is sandboxed."""
+    if box is None:
+        raise ValueError("a sandbox folder was asked for in an unsandboxed batch")
+    return box
+
 def grade_batch(
     assignment: Assignment,
     submissions: list[Submission],
@@ -600,7 +606,7 @@ def grade_batch(
                         prep = prepare_batch(
                             assignment.release,  # the release's imports: nothing of the solution in any kernel
                             box,
-                            lambda: sandbox_folder(base, assignment.files, box, KERNEL_ENV_EXTRA)[:2],
+                            lambda: sandbox_folder(base, assignment.files, _sandboxed(box), KERNEL_ENV_EXTRA)[:2],
                             base,
                         )
                 ahead = pool_ahead(run_options.jobs, options.limits.memory) if options.warm else None

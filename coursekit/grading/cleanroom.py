@@ -54,10 +54,7 @@ from coursekit.grading.run import (
 if TYPE_CHECKING:
     from jupyter_client import AsyncKernelClient
 
-    from coursekit.grading.forkserver import ForkedKernel
-    from coursekit.grading.kernel import SandboxKernel
-
-    Kernel = SandboxKernel | ForkedKernel
+    from coursekit.grading.kernel import Kernel
 
 KERNEL_CODE = Path(__file__).with_name("cleanroom_kernel.py")
 REFUSED = "UngradableAnswer"  # the ename of a test cell that did not run because a value was refused

@@ -137,7 +137,7 @@ class ForkServer:
             except ValueError:
                 continue
             if "ready" in message:
-                if not self._ready.done():
+                if self._ready is not None and not self._ready.done():
                     self._ready.set_result(list(message["ready"]))
                 continue
             pending = self.kernels.get(message.get("id", ""))

@@ -20,6 +20,7 @@ import sys
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, Protocol
 
 import zmq
 import zmq.asyncio
@@ -131,6 +132,23 @@ class _SpecManager(KernelSpecManager):
         )
 
 
+class Kernel(Protocol):
+    """What the grader needs of a running kernel, however it was started (`SandboxKernel`: its own process,
+    sandboxed or not; `forkserver.ForkedKernel`: forked by the batch's fork server)."""
+
+    folder: Path
+    limits: Limits
+    kc: Any  # the started kernel's AsyncKernelClient
+
+    async def is_alive(self) -> bool: ...
+
+    async def interrupt(self) -> None: ...
+
+    async def restart(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 class SandboxKernel:
     """One kernel process tree, started in `folder`; `await start()`, then use `km`/`kc`, then `await stop()`.
 
@@ -154,7 +172,7 @@ class SandboxKernel:
             kernel_name="coursekit-sandbox", kernel_spec_manager=self.spec_manager, config=kernel_config()
         )
         self.km.shutdown_wait_time = 0.5
-        self.kc = None
+        self.kc: Any = None  # an AsyncKernelClient once started
         self.extra_env = dict(extra_env or {})
         if bwrap is not None:
             self.km.transport = "ipc"

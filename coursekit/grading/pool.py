@@ -43,7 +43,7 @@ from coursekit.grading.cleanup import remove_tree
 from coursekit.grading.sandbox import BwrapSpec, Containment, bwrap_argv, sandbox_env
 
 if TYPE_CHECKING:
-    from coursekit.grading.kernel import SandboxKernel
+    from coursekit.grading.kernel import Kernel, SandboxKernel
 
 PREIMPORT_TIMEOUT = 120.0
 PREPARE_TIMEOUT = 180.0
@@ -114,7 +114,7 @@ def preimport_expression(imports: Imports) -> str:
     return f"(lambda r: (exec({code!r}, {{'_coursekit_result': r}}), __import__('json').dumps(r[0]))[1])([])"
 
 
-async def preimport(kernel: SandboxKernel, imports: Imports, timeout: float = PREIMPORT_TIMEOUT) -> dict:
+async def preimport(kernel: Kernel, imports: Imports, timeout: float = PREIMPORT_TIMEOUT) -> dict:
     """Import `imports` in `kernel` silently (see the module's docstring); the kernel's answer, or
     {"failed": ["no answer"]} when it gave none in time (the kernel is then interrupted) or died."""
     from coursekit.grading.run import evaluate
@@ -130,7 +130,7 @@ async def preimport(kernel: SandboxKernel, imports: Imports, timeout: float = PR
         return {"failed": [f"no answer ({value.get('ename', 'unreadable')})"]}
 
 
-async def settle(kernel: SandboxKernel, timeout: float = 10.0) -> None:
+async def settle(kernel: Kernel, timeout: float = 10.0) -> None:
     """Wait until the kernel is idle again after silent requests, and drop their messages, so that the first
     cell of the submission starts from empty channels."""
     from queue import Empty

@@ -189,7 +189,7 @@ def restore(submitted: NotebookNode, source: NotebookNode, release: NotebookNode
     src_kind = {grade_id(c): cell_kind(c) for c in source.cells if grade_id(c)}
     src_cell = {grade_id(c): c for c in source.cells if grade_id(c)}
     released = {grade_id(c): c for c in release.cells if grade_id(c)}
-    order = [grade_id(c) for c in source.cells if grade_id(c)]
+    order = [gid for c in source.cells if (gid := grade_id(c))]
     notes: list[str] = []
     items: list[tuple[str, str | None, NotebookNode]] = []  # (role, grade id, cell)
     answers: dict[str, list[NotebookNode]] = {}
@@ -197,7 +197,7 @@ def restore(submitted: NotebookNode, source: NotebookNode, release: NotebookNode
     for cell in submitted.cells:
         gid = grade_id(cell) if is_nbgrader_cell(cell) else None
         kind = src_kind.get(gid)
-        if kind is None:
+        if kind is None or gid is None:
             items.append(("free", None, _fresh(_plain(cell))))
             continue
         if kind in INSTRUCTOR_KINDS:
@@ -247,7 +247,7 @@ def restore(submitted: NotebookNode, source: NotebookNode, release: NotebookNode
         return len(items)
 
     # An instructor cell now above its own answer was moved: take it out, to be put back below.
-    for gid in [g for role, g, _ in items if role == "instructor"]:
+    for gid in [g for role, g, _ in items if role == "instructor" and g is not None]:
         a = anchor(gid)
         positions = {g: i for i, (r, g, _) in enumerate(items) if r != "free"}
         if a is not None and positions[gid] < positions[a]:
@@ -269,6 +269,6 @@ def restore(submitted: NotebookNode, source: NotebookNode, release: NotebookNode
     instructor: dict[int, str] = {}
     for i, (role, gid, _) in enumerate(items):
         labels[i] = gid if gid else f"your cell {i + 1}"
-        if role == "instructor":
+        if role == "instructor" and gid is not None:
             instructor[i] = gid
     return Prepared(nb, labels, instructor, answers, notes)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from nbformat import NotebookNode
 from nbformat.v4 import output_from_msg
 
-from coursekit.grading.kernel import Limits, SandboxKernel
+from coursekit.grading.kernel import Kernel, Limits
 from coursekit.grading.status import CellStatus
 
 if TYPE_CHECKING:
@@ -147,7 +147,7 @@ def _error_output(ename: str, evalue: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
-async def _wait_idle(kernel: SandboxKernel, msg_id: str, deadline: float, sink: _Collector | None) -> str:
+async def _wait_idle(kernel: Kernel, msg_id: str, deadline: float, sink: _Collector | None) -> str:
     """Read iopub until `msg_id` is done: 'idle', or 'timeout' at `deadline`, or 'died'."""
     while True:
         left = deadline - time.monotonic()
@@ -167,7 +167,7 @@ async def _wait_idle(kernel: SandboxKernel, msg_id: str, deadline: float, sink: 
             sink.add(msg)
 
 
-async def _drain_shell(kernel: SandboxKernel) -> None:
+async def _drain_shell(kernel: Kernel) -> None:
     while True:
         try:
             await kernel.kc.get_shell_msg(timeout=0)
@@ -175,7 +175,7 @@ async def _drain_shell(kernel: SandboxKernel) -> None:
             return
 
 
-async def evaluate(kernel: SandboxKernel, expression: str, timeout: float) -> dict | None:
+async def evaluate(kernel: Kernel, expression: str, timeout: float) -> dict | None:
     """Evaluate `expression` in the kernel between cells, as the user expression of a silent request (no input or
     AST transformer sees it, nothing is stored, no name is bound). The reply's value ({"status", "data"} or an
     error), or {"status": "error", "ename": ...} when the reply carries none; None when the kernel died, or gave
@@ -199,7 +199,7 @@ async def evaluate(kernel: SandboxKernel, expression: str, timeout: float) -> di
     return None
 
 
-async def run_silently(kernel: SandboxKernel, code: str, timeout: float = 10.0) -> str:
+async def run_silently(kernel: Kernel, code: str, timeout: float = 10.0) -> str:
     """Run instructor code that stores no output (e.g. restoring the working folder); 'idle' when done."""
     msg_id = kernel.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
     return await _wait_idle(kernel, msg_id, time.monotonic() + timeout, None)
@@ -207,7 +207,7 @@ async def run_silently(kernel: SandboxKernel, code: str, timeout: float = 10.0) 
 
 async def run_notebook(
     nb: NotebookNode,
-    kernel: SandboxKernel,
+    kernel: Kernel,
     limits: Limits,
     labels: dict[int, str],
     before: dict[int, str] | None = None,

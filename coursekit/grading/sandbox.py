@@ -130,8 +130,8 @@ def bwrap_argv(spec: BwrapSpec, command: list[str], bwrap: str = "bwrap") -> lis
         argv += ["--bind", str(spec.scratch), str(spec.scratch)]
     else:
         argv += ["--perms", "0700", "--size", str(spec.scratch_size), "--tmpfs", str(spec.scratch)]
-    for path in spec.readonly:
-        argv += ["--ro-bind", str(path), str(path)]
+    for shown in spec.readonly:
+        argv += ["--ro-bind", str(shown), str(shown)]
     for host, inside in spec.extra_readonly:
         argv += ["--ro-bind", str(host), str(inside)]
     argv += ["--ro-bind", str(spec.inputs), str(spec.inputs)]
