@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from coursekit.errors import CoursekitError
+from coursekit.grading.class_report import correlation  # one Pearson r for the class report and the inventory
 
 ITEMS_FILE = Path("data") / "inventory_items.csv"
 FORM_OF = {"00-inventory-pre": "A", "05-inventory-post": "B"}
@@ -302,17 +303,6 @@ def mean_ci(values: list[float], level: float = 0.95) -> tuple[float, float, flo
 def hake_gain(pre: float, post: float) -> float | None:
     """(post - pre) / (100 - pre), scores in percent; None when pre is 100."""
     return None if pre >= 100 else (post - pre) / (100 - pre)
-
-
-def correlation(xs: list[float], ys: list[float]) -> float | None:
-    """Pearson's r, or None when a side does not vary or there are fewer than 3 pairs."""
-    if len(xs) < 3 or len(set(xs)) < 2 or len(set(ys)) < 2:
-        return None
-    mx, my = statistics.fmean(xs), statistics.fmean(ys)
-    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
-    sxx = sum((x - mx) ** 2 for x in xs)
-    syy = sum((y - my) ** 2 for y in ys)
-    return sxy / math.sqrt(sxx * syy)
 
 
 def kr20(matrix: list[list[int]]) -> float | None:

@@ -84,3 +84,14 @@ def lab(tmp_path_factory):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    """A page of a browser window 1280 px wide, as an instructor's laptop shows the reports."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+

@@ -6,22 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from coursekit import gain
 from coursekit import inventory_sim as sim
 
 ROOT = Path(__file__).parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
-
-
-@pytest.fixture(scope="module")
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def test_the_gain_report_reads_well_at_1280_px(page, tmp_path):

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from coursekit.grading.class_report import question_stats, report_html
 from coursekit.grading.score import QuestionResult, Result
 
@@ -25,15 +23,6 @@ def _class() -> list[Result]:
         ]
         results.append(Result(f"s{j:02d}", "x.ipynb", "graded", questions=questions))
     return results
-
-
-@pytest.fixture(scope="module")
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def test_the_class_report_reads_well_at_1280_px(page, tmp_path):
