@@ -98,6 +98,7 @@ def test_counterbalancing_separates_an_easier_form_from_learning():
     assert abs((ab - ba) / 2 - truth.form_difference) < 3  # and half the gap is the forms' difference
 
 
+@pytest.mark.slow
 def test_the_command_on_a_simulated_class_of_120_runs_in_seconds(tmp_path, capsys):
     model = sim.ClassModel(n_students=120, counterbalanced=True)
     responses, _ = sim.simulate(ITEMS, model, seed=1)
@@ -136,6 +137,7 @@ def _matrix(responses, form: str, occasion: str) -> tuple[list[list[int]], list[
     return [[int(s.correct[n]) for n in numbers] for s in group], numbers
 
 
+@pytest.mark.slow
 def test_the_rasch_fit_recovers_the_simulated_difficulties_and_flags_a_planted_misfitting_item():
     # the simulation's default class (guessing, 5% random guessers), 300 students, item A7 planted with its
     # discrimination reversed (abler students more often wrong)
@@ -160,6 +162,7 @@ def test_the_rasch_fit_recovers_the_simulated_difficulties_and_flags_a_planted_m
     assert any("Rasch misfit" in f for f in flags)
 
 
+@pytest.mark.slow
 def test_when_the_rasch_model_holds_the_intervals_cover_the_true_difficulties():
     # no guessing and no random guessers: the simulated answers follow the Rasch model exactly, so about 95% of
     # the 24 intervals of +-1.96 standard errors should hold the true (centred) difficulties: 20 or more expected
