@@ -38,9 +38,7 @@ coursekit does not import `appraisal`: this module reads the item table (`data/i
 from __future__ import annotations
 
 import ast
-import base64
 import csv
-import io
 import json
 import math
 import re
@@ -52,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from coursekit.errors import CoursekitError
-from coursekit.grading.class_report import correlation  # one Pearson r for the class report and the inventory
+from coursekit.grading.class_report import correlation, figure_png  # shared with the class report
 
 ITEMS_FILE = Path("data") / "inventory_items.csv"
 FORM_OF = {"00-inventory-pre": "A", "05-inventory-post": "B"}
@@ -787,19 +785,8 @@ def _titles(report: Report, concept: str) -> str:
 
 
 def _figure(draw, height: float = 4.0, width: float = 8.0) -> str:
-    """PNG (base64) of a figure of its own (no pyplot: no global state)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    draw(ax)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", bbox_inches="tight")
-    return base64.b64encode(buffer.getvalue()).decode()
+    """PNG (base64) of a figure of its own: the class report's helper, with this report's default height."""
+    return figure_png(draw, height, width)
 
 
 def concept_plot(report: Report) -> tuple[str, str] | None:

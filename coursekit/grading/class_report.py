@@ -166,13 +166,13 @@ def questions_csv(stats: list[QuestionStats]) -> str:
     return buffer.getvalue()
 
 
-def _figure_png(draw, height: float = 3.6) -> str:
+def figure_png(draw, height: float = 3.6, width: float = 8.0) -> str:
     """Draw on a matplotlib figure of its own (no pyplot, so no global backend or state is touched, even inside
     Jupyter) and return the PNG as base64."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(8, height), dpi=100)
+    fig = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     draw(ax)
@@ -201,7 +201,7 @@ def histogram_of_totals(totals: list[float], max_total: float) -> tuple[str, str
         f"Histogram of the total points of {len(totals)} submissions, from 0 to {max_total:g}; "
         f"median {median:g}, lowest {min(totals, default=0):g}, highest {max(totals, default=0):g}."
     )
-    return _figure_png(draw), alt
+    return figure_png(draw), alt
 
 
 def _label(s: QuestionStats, width: int = 38) -> str:
@@ -237,7 +237,7 @@ def question_chart(stats: list[QuestionStats]) -> tuple[str, str]:
     """(PNG base64, alt text) of `draw_question_chart`."""
     worst = ", ".join(f"{s.title} {100 * s.mean_share:.0f}%" for s in stats[:3])
     alt = f"Bar chart of the mean score of {len(stats)} questions as a percentage of their points; lowest: {worst}."
-    return _figure_png(lambda ax: draw_question_chart(ax, stats), height=max(3.6, 1.0 + 0.55 * len(stats))), alt
+    return figure_png(lambda ax: draw_question_chart(ax, stats), height=max(3.6, 1.0 + 0.55 * len(stats))), alt
 
 
 def _points(value: float) -> str:
