@@ -81,7 +81,8 @@ def test_pyproject_names_the_supported_pythons():
     spec = _project()["requires-python"]
     from packaging.specifiers import SpecifierSet
 
-    assert all(f"{v}.0" in SpecifierSet(spec) for v in SUPPORTED) or spec == ">=3.11,<3.12"
+    assert all(f"{v}.0" in SpecifierSet(spec) for v in SUPPORTED), spec
+    assert "3.9.0" not in SpecifierSet(spec) and "3.14.0" not in SpecifierSet(spec), spec
 
 
 def test_environment_yml_names_the_same_pins_as_the_lock():
