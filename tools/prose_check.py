@@ -2,8 +2,9 @@
 direct causal claims, in the lessons' markdown and in the solutions' prompts and model answers.
 
 A flagged sentence passes when it cites a source the registry does not mark low-confidence ([S12]), or when
-`data/prose_allowlist.csv` lists it with a reviewed reason (a definition, a quote of the article, a rule of a
-method). Everything else is to be reworded: the kit must pass the appraisal it teaches.
+`data/prose_allowlist.csv` lists it with a reviewed reason (a definition, a quote of the article, a claim a
+student is asked to judge, a rule of a method, a statement about the kit's own simulation, or a misreading by the
+kit's rules). Everything else is to be reworded: the kit must pass the appraisal it teaches.
 
     python tools/prose_check.py                      # every lesson and solution notebook
     python tools/prose_check.py notebooks/03-*.ipynb # some notebooks
@@ -23,7 +24,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 ALLOWLIST = ROOT / "data" / "prose_allowlist.csv"
-ALLOW_KINDS = ("definition", "article quote", "method rule", "simulation", "misread")
+ALLOW_KINDS = ("definition", "article quote", "claim to judge", "method rule", "simulation", "misread")
 
 # What is not the kit's own prose: the article quoted ('…', “…”, "…"), code, formulas, links' targets, the
 # mark scheme (instructor-only rubric text), and HTML tags.
