@@ -28,11 +28,12 @@ sys.path.insert(0, str(REPO))
 
 from coursekit.cells import CellKind, cell_kind, grade_id  # noqa: E402
 from coursekit.grading.assignment import load_assignment  # noqa: E402
-from coursekit.grading.batch import Options, grade_batch  # noqa: E402
-from coursekit.grading.kernel import Limits  # noqa: E402
+from coursekit.grading.batch import grade_batch  # noqa: E402
+from coursekit.grading.kernels.sandbox import probe  # noqa: E402
+from coursekit.grading.kernels.spec import Limits  # noqa: E402
+from coursekit.grading.options import Options  # noqa: E402
 from coursekit.grading.profile import Profile  # noqa: E402
 from coursekit.grading.report import Progress  # noqa: E402
-from coursekit.grading.sandbox import probe  # noqa: E402
 from coursekit.grading.submissions import Submission  # noqa: E402
 from coursekit.notebook_io import notebook_text  # noqa: E402
 

@@ -119,8 +119,8 @@ def cmd_execute(args: argparse.Namespace) -> int:
 
 
 def _grading_options(args: argparse.Namespace):
-    from coursekit.grading.batch import Options
-    from coursekit.grading.kernel import Limits
+    from coursekit.grading.kernels.spec import Limits
+    from coursekit.grading.options import Options
 
     limits = Limits(
         cell_timeout=args.cell_timeout,
@@ -162,11 +162,12 @@ def _chosen_submissions(
 def cmd_grade(args: argparse.Namespace) -> int:
     """Grade submissions: grades.csv, grades-long.csv, LMS exports, feedback/, report.html and a gradebook."""
     from coursekit.grading.assignment import load_assignment
-    from coursekit.grading.batch import GradingInterrupted, grade_batch, print_summary
+    from coursekit.grading.batch import GradingInterrupted, grade_batch
     from coursekit.grading.deadlines import CANNOT_JUDGE, Deadline, LatePolicy, parse_due, read_extensions
     from coursekit.grading.gradebook import Gradebook, claim_folder
     from coursekit.grading.lms import ExportSettings, canvas_column_note
     from coursekit.grading.manual import read_manual_scores
+    from coursekit.grading.report import print_summary
     from coursekit.grading.roster import read_roster
     from coursekit.grading.status import Status
 
@@ -287,8 +288,8 @@ def cmd_written(args: argparse.Namespace) -> int:
 
 
 def _limits_defaults():
-    """The resource limits' defaults, from their one definition (kernel.Limits)."""
-    from coursekit.grading.kernel import Limits
+    """The resource limits' defaults, from their one definition (kernels/spec.py, Limits)."""
+    from coursekit.grading.kernels.spec import Limits
 
     return Limits()
 

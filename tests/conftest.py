@@ -86,6 +86,7 @@ KERNEL_FILES = frozenset(
         "tests/coursekit/test_forkserver.py",
         "tests/coursekit/test_grade_batch.py",
         "tests/coursekit/test_grade_inside_a_running_loop.py",
+        "tests/coursekit/test_kernel_client.py",
         "tests/coursekit/test_kernel_start.py",
         "tests/coursekit/test_nbgrader_agreement.py",
         "tests/coursekit/test_pool.py",
@@ -164,7 +165,7 @@ def _no_kernels_in_the_fast_loop(request: pytest.FixtureRequest, monkeypatch: py
 
     from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
-    from coursekit.grading.forkserver import ForkServer
+    from coursekit.grading.kernels.forkserver import ForkServer
 
     monkeypatch.setattr(LocalProvisioner, "launch_kernel", refuse)
     monkeypatch.setattr(ForkServer, "start", refuse)

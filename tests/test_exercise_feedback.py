@@ -116,8 +116,9 @@ def graded(tmp_path_factory, exercise_submissions):
     """{assignment: (results by student, feedback folder)} for three submissions per assignment: the unchanged
     release, the solution and every usual mistake (the `exercise_submissions` of tests/conftest.py)."""
     from coursekit.grading.assignment import load_assignment
-    from coursekit.grading.batch import Options, grade_batch
-    from coursekit.grading.kernel import Limits
+    from coursekit.grading.batch import grade_batch
+    from coursekit.grading.kernels.spec import Limits
+    from coursekit.grading.options import Options
     from coursekit.grading.submissions import Submission
 
     out: dict = {}

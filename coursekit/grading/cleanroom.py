@@ -54,11 +54,11 @@ from coursekit.grading.run import (
 if TYPE_CHECKING:
     from jupyter_client import AsyncKernelClient
 
-    from coursekit.grading.kernel import Kernel
+    from coursekit.grading.kernels.protocol import Kernel
 
 KERNEL_CODE = Path(__file__).with_name("cleanroom_kernel.py")
 REFUSED = "UngradableAnswer"  # the ename of a test cell that did not run because a value was refused
-LIMITS = {"items": 2_000_000, "depth": 60, "chars": 6 * 2**20}  # JSON quoted twice on its way: below kernel.MAX_MESSAGE
+LIMITS = {"items": 2_000_000, "depth": 60, "chars": 6 * 2**20}  # JSON quoted twice on its way: below kernels/client.MAX_MESSAGE
 SETUP_TIMEOUT = 20.0
 FETCH_TIMEOUT = 30.0
 NEVER_FETCHED = frozenset(

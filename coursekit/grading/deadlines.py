@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from coursekit.compat import UTC
 from coursekit.errors import CoursekitError
@@ -38,6 +39,9 @@ from coursekit.grading.csv_sniff import sniff_dialect
 from coursekit.grading.score import Result
 from coursekit.grading.status import Status
 from coursekit.grading.submissions import Submission
+
+if TYPE_CHECKING:
+    from coursekit.grading.gradebook import Gradebook
 
 __all__ = [
     "CANNOT_JUDGE",
@@ -252,3 +256,13 @@ class Deadline:
             return replace(result, penalty=0.0)
         penalty = round(result.total * (1 - self.policy.multiplier(result.late_days)), 2)
         return replace(result, penalty=penalty)
+
+
+def apply_deadline(
+    deadline: Deadline, book: Gradebook, assignment: str, submissions: list[Submission], results: list[Result]
+) -> list[Result]:
+    """Store how late each of `submissions` is (what the platform's file said, kept for later runs), then the
+    results with the late policy applied to every student's row of `assignment` in `book`."""
+    book.set_lateness(assignment, [(sub.student, *deadline.lateness(sub)) for sub in submissions])
+    late = book.lateness(assignment)
+    return [deadline.apply(r, None, late.get(r.student)) for r in results]

@@ -1,16 +1,16 @@
 """A warm pool of grading kernels: kernels are started ahead of need, each in its own sandbox, with the modules the
-assignment imports already imported, so that a submission waits only for its own cells. In a sandboxed batch the
-kernels are forked from the batch's fork server (forkserver.py), which did the imports once; otherwise (unsandboxed,
-or when the server cannot start) each kernel is started, then given the imports (`preimport`).
+assignment imports already imported, so that a submission waits only for its own cells. Which kind of kernel
+(forked from the batch's fork server, which did the imports once, or started, then given the imports with
+`preimport`) is chosen in kernels/providers.py.
 
 - `assignment_imports` reads what to pre-import from the assignment's source notebook: the top-level `import` and
   `from ... import` statements of its code cells (parsed with `ast`; nothing is hard-coded).
 - `preimport` imports them in a started kernel, silently: evaluated as a user expression (no input or AST
   transformer sees it, nothing is stored in `In`/`Out`, the execution count does not move, no name is bound).
   It runs before the clean room puts its code in the kernel (batch.py does that after taking a kernel).
-- `WarmPool` keeps `ahead` kernels starting or ready beyond those in use, and never starts more than the batch
-  needs. Each kernel serves one submission and is destroyed after it (batch.py); a kernel waiting in the pool
-  holds the assignment's files only, never anything of a submission.
+- `WarmPool` keeps `ahead` slots (a kernel, and the clean room's checker: slot.py) starting or ready beyond those in
+  use, and never starts more than the batch needs. Each serves one submission and is destroyed after it; a kernel
+  waiting in the pool holds the assignment's files only, never anything of a submission.
 - `prepare_batch` does once per batch what every kernel would otherwise do again: compile the bytecode of the
   assignment's own packages outside the sandbox (the repository is read-only inside, so each kernel would
   compile them from source), and, for sandboxed kernels, build matplotlib's font cache once inside a sandbox
@@ -34,22 +34,21 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from nbformat import NotebookNode
 
-from coursekit.execute import KERNEL_ENV
 from coursekit.grading.cleanup import remove_tree
-from coursekit.grading.sandbox import BwrapSpec, Containment, bwrap_argv, sandbox_env
+from coursekit.grading.kernels.sandbox import BwrapSpec, Containment, bwrap_argv, sandbox_folder
+from coursekit.grading.kernels.spec import Imports, KernelSpec
 
 if TYPE_CHECKING:
-    from coursekit.grading.kernel import Kernel, SandboxKernel
+    from coursekit.grading.kernels.protocol import Kernel
 
 PREIMPORT_TIMEOUT = 120.0
 PREPARE_TIMEOUT = 180.0
 WARM_RSS = 300 * 2**20  # a waiting kernel with pandas and matplotlib imported uses about 150-250 MB
 
-Imports = tuple[tuple[str, tuple[str, ...]], ...]  # (module, names taken from it by `from module import ...`)
 
 
 def _python_source(source: str) -> str:
@@ -171,18 +170,18 @@ def available_memory() -> int:
     return 0
 
 
-Warm = tuple[Path, "SandboxKernel"]
+T = TypeVar("T")
 
 
-class WarmPool:
+class WarmPool(Generic[T]):
     """Kernels started ahead of need by `factory`, handed out oldest first; at most `total` are ever started
     (the batch's size), and `ahead` beyond those handed out and not yet given back are kept starting or ready."""
 
-    def __init__(self, factory: Callable[[], Awaitable[Warm]], ahead: int, total: int) -> None:
+    def __init__(self, factory: Callable[[], Awaitable[T]], ahead: int, total: int) -> None:
         self.factory = factory
         self.ahead = max(0, ahead)
         self.left = total
-        self.waiting: deque[asyncio.Task[Warm]] = deque()
+        self.waiting: deque[asyncio.Task[T]] = deque()
 
     def _top_up(self) -> None:
         while len(self.waiting) < self.ahead and self.left > 0:
@@ -193,7 +192,7 @@ class WarmPool:
         """Start the first kernels."""
         self._top_up()
 
-    def take(self) -> asyncio.Task[Warm]:
+    def take(self) -> asyncio.Task[T]:
         """The next kernel (a task: await it), and start another in its place."""
         if not self.waiting:
             self.left = max(0, self.left - 1)
@@ -203,11 +202,11 @@ class WarmPool:
         self._top_up()
         return task
 
-    def give_back(self, task: asyncio.Task[Warm]) -> None:
+    def give_back(self, task: asyncio.Task[T]) -> None:
         """An unused kernel goes back to the front (its submission could not be read)."""
         self.waiting.appendleft(task)
 
-    async def close(self, discard: Callable[[asyncio.Task[Warm]], Awaitable[None]]) -> None:
+    async def close(self, discard: Callable[[asyncio.Task[T]], Awaitable[None]]) -> None:
         """Discard the kernels still waiting."""
         self.left = 0
         while self.waiting:
@@ -283,7 +282,7 @@ def _import_once(spec: BwrapSpec, imports: Imports, seed: Path | None, bwrap: st
     """Import `imports` in a one-off sandbox like the kernels' (`spec`), HOME seeded from `seed` if given; its
     answer: whether matplotlib's font manager loaded, and the modules loaded. Unseeded, the HOME the imports
     left (matplotlib's and fontconfig's caches) is copied to run/seed."""
-    spec = replace(spec, env=sandbox_env({**KERNEL_ENV, **spec.env}), home_seed=seed)
+    spec = replace(spec, home_seed=seed)
     wanted = json.dumps([list(p) for p in imports])
     command = [sys.executable, "-c", FONT_CACHE_CODE, str(spec.inputs), str(spec.run), wanted, str(seed or "")]
     (spec.run / "answer.json").unlink(missing_ok=True)
@@ -313,18 +312,17 @@ def build_font_cache(
     return into, tuple(sorted(set(built["modules"]) - set(seeded["modules"])))
 
 
-def prepare_batch(
-    source: NotebookNode, box: Containment | None, make_spec: Callable[[], tuple[Path, BwrapSpec]], base: Path
-) -> BatchPrep:
+def prepare_batch(source: NotebookNode, box: Containment | None, base: Path, spec: KernelSpec) -> BatchPrep:
     """Once per batch: the imports to pre-import, the bytecode of the assignment's own packages, and (sandboxed)
-    the font cache seed. `make_spec` gives a fresh sandbox folder and spec for the one-off font cache runs."""
+    the font cache seed, built in one-off sandboxes like the kernels' (`spec`) under `base`."""
     imports = assignment_imports(source)
     compiled = compile_packages(own_package_dirs(imports))
     if box is None or not box.sandboxed or not imports:
         return BatchPrep(imports, None, compiled)
-    root, spec = make_spec()
+    root, bwrap, data_at = sandbox_folder(base, spec.files, box)
+    bwrap = replace(bwrap, env=spec.environment("", data_at, sandboxed=True))
     try:
-        seed, building = build_font_cache(spec, imports, base / "home-seed", shutil.which("bwrap") or "bwrap")
+        seed, building = build_font_cache(bwrap, imports, base / "home-seed", shutil.which("bwrap") or "bwrap")
     finally:
         remove_tree(root)
     if seed is None:

@@ -10,13 +10,18 @@ import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from coursekit.grading.class_report import write_class_report
 from coursekit.grading.feedback import feedback_html, safe_name
+from coursekit.grading.kernels.sandbox import SandboxChoice
 from coursekit.grading.lms import PLAIN_FILE, ExportSettings, feedback_zips, write_exports
 from coursekit.grading.score import Result
 from coursekit.grading.status import Status
+
+if TYPE_CHECKING:
+    from coursekit.grading.assignment import Assignment
+    from coursekit.grading.batch import BatchOutcome
 
 GRADES = "grades.csv"
 LONG = "grades-long.csv"
@@ -210,3 +215,32 @@ def summary(results: list[Result], auto_max: float, seconds: float) -> str:
     if pending:
         lines.append(f"{pending} submissions have written answers to grade (python -m coursekit written ...)")
     return "\n".join(lines)
+
+
+def sandbox_line(choice: SandboxChoice) -> str:
+    """The summary's line about containment: which sandbox, or a loud warning when there was none."""
+    if choice.sandboxed:
+        return "sandbox: bubblewrap (each kernel ran in its own sandbox: no network, no access to your files)"
+    return (
+        f"WARNING: graded WITHOUT a sandbox ({choice.reason}); student code could read and change your files "
+        "(see INSTRUCTORS.md, 'What the grader protects against')"
+    )
+
+
+def print_summary(outcome: BatchOutcome, assignment: Assignment, out: Path, stream: TextIO | None = None) -> None:
+    """The end of a run: the class summary, the sandbox used, what was written and where to start."""
+    stream = stream or sys.stdout
+    print(summary(outcome.results, assignment.auto_max, outcome.seconds), file=stream)
+    if outcome.sandbox is not None:
+        print(sandbox_line(outcome.sandbox), file=stream)
+    print(
+        f"coursekit grade: {outcome.graded_now} graded now, {outcome.reused} unchanged since the last run; "
+        f"wrote {out}/grades.csv, grades-long.csv, grades-lms.csv, feedback/, report.html, questions.csv"
+        + "".join(
+            f", {p.name}"
+            for p in outcome.exports
+            if p.name not in ("grades-lms.csv", "report.html", "questions.csv")
+        ),
+        file=stream,
+    )
+    print(f"coursekit grade: start with the class report: {out / 'report.html'}", file=stream)

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from nbformat import NotebookNode
 from nbformat.v4 import output_from_msg
 
-from coursekit.grading.kernel import Kernel, Limits
+from coursekit.grading.kernels.protocol import Kernel
+from coursekit.grading.kernels.spec import Limits
 from coursekit.grading.status import CellStatus
 
 if TYPE_CHECKING:

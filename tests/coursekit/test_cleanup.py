@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from coursekit.grading.batch import OWNER_FILE, STALE_AFTER, TEMP_PREFIX, remove_stale_temp
 from coursekit.grading.cleanup import remove_tree
+from coursekit.grading.janitor import OWNER_FILE, STALE_AFTER, TEMP_PREFIX, remove_stale_temp
 
 DEPTH = 1500
 

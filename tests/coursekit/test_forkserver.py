@@ -1,4 +1,4 @@
-"""The fork server (coursekit/grading/forkserver.py and forkserver_program.py): kernels forked from one process that
+"""The fork server (coursekit/grading/kernels/forkserver.py and forkserver_program.py): kernels forked from one process that
 imported the assignment's modules once. What one kernel sees alone is checked in test_sandbox.py (both launch
 kinds) and test_pool.py (a forked kernel is what a fresh one is); here: two kernels of the same server at once
 see nothing of each other, do not share random state, cannot make user namespaces; a set-up that fails says why;
@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from coursekit.grading import forkserver
 from coursekit.grading.assignment import load_assignment
-from coursekit.grading.batch import KERNEL_ENV_EXTRA, Options, grade_batch
-from coursekit.grading.forkserver import ForkServerError, encode_imports, forked_kernel, start_server
-from coursekit.grading.kernel import Limits
+from coursekit.grading.batch import grade_batch
+from coursekit.grading.kernels import forkserver
+from coursekit.grading.kernels.forkserver import ForkServerError, encode_imports, forked_kernel, start_server
+from coursekit.grading.kernels.sandbox import containment, probe
+from coursekit.grading.kernels.spec import KernelSpec
+from coursekit.grading.options import Options
 from coursekit.grading.report import Progress
-from coursekit.grading.sandbox import containment, probe
 from coursekit.grading.submissions import Submission
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "assignments"
@@ -68,17 +69,17 @@ def test_two_kernels_of_one_server_see_nothing_of_each_other(tmp_path):
     box = containment("bubblewrap", [SOURCE.parent, tmp_path])
 
     async def go() -> tuple[dict, dict, dict]:
-        server, why = await start_server(tmp_path, assignment.files, box, KERNEL_ENV_EXTRA, (("numpy", ()),), None)
+        server, why = await start_server(tmp_path, box, KernelSpec(files=tuple(assignment.files), imports=(("numpy", ()),)))
         assert server is not None, why
         try:
             (_, first), (_, second) = (
-                forked_kernel(server, tmp_path, box, KERNEL_ENV_EXTRA, Limits(), None) for _ in range(2)
+                forked_kernel(server, tmp_path, box, KernelSpec()) for _ in range(2)
             )
             await asyncio.gather(first.start(), second.start())
             try:
                 await _output(first, MARK.replace("NAME", "first-kernel-mark"))
                 look = LOOK.replace("OTHER_WORK", repr(str(first.folder))).replace(
-                    "OTHER_RUN", repr(str(first.spec.run / "kernel.json"))
+                    "OTHER_RUN", repr(str(first.bwrap.run / "kernel.json"))
                 )
                 seen_by_second = await _output(second, look)
                 seen_by_first = await _output(first, LOOK.replace("OTHER_WORK", "''").replace("OTHER_RUN", "''"))
@@ -105,14 +106,14 @@ def test_a_set_up_that_fails_says_why_and_the_server_goes_on(tmp_path):
     box = containment("bubblewrap", [SOURCE.parent, tmp_path])
 
     async def go() -> tuple[str, bool]:
-        server, why = await start_server(tmp_path, assignment.files, box, KERNEL_ENV_EXTRA, (), None)
+        server, why = await start_server(tmp_path, box, KernelSpec(files=tuple(assignment.files)))
         assert server is not None, why
         try:
-            root, broken = forked_kernel(server, tmp_path, box, KERNEL_ENV_EXTRA, Limits(), None)
+            root, broken = forked_kernel(server, tmp_path, box, KernelSpec())
             (root / "run").rmdir()  # its socket folder is gone before the fork
             with pytest.raises(ForkServerError) as failed:
                 await server.spawn(broken._request())
-            _, kernel = forked_kernel(server, tmp_path, box, KERNEL_ENV_EXTRA, Limits(), None)
+            _, kernel = forked_kernel(server, tmp_path, box, KernelSpec())
             await kernel.start()
             alive = await kernel.is_alive()
             await kernel.stop()
@@ -160,7 +161,7 @@ def test_a_server_whose_kernels_cannot_be_made_is_refused_at_its_start(tmp_path,
     monkeypatch.setattr(forkserver, "HOME", "/no/such/home")  # a step of every kernel's set-up fails
 
     async def go():
-        return await start_server(tmp_path, assignment.files, box, KERNEL_ENV_EXTRA, (), None)
+        return await start_server(tmp_path, box, KernelSpec(files=tuple(assignment.files)))
 
     server, why = asyncio.run(go())
     assert server is None and "set-up failed" in why and "Read-only file system" in why, why

@@ -16,8 +16,10 @@ import pytest
 from coursekit.cli import main
 from coursekit.grading import batch
 from coursekit.grading.assignment import load_assignment
-from coursekit.grading.batch import Options, grade_batch
-from coursekit.grading.kernel import Limits
+from coursekit.grading.batch import grade_batch
+from coursekit.grading.kernels.providers import local_folder
+from coursekit.grading.kernels.spec import Limits
+from coursekit.grading.options import Options
 from coursekit.grading.submissions import find_submissions
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -215,7 +217,9 @@ def test_instructor_mistakes_exit_non_zero_with_one_line(tmp_path, capsys):
 
 def test_the_sandbox_copies_the_assignment_files(tmp_path):
     assignment = load_assignment(str(SOURCE / "ps1.ipynb"))
-    root, work, env = batch.make_sandbox(assignment, tmp_path)
+    spec = batch.kernel_spec(assignment, Options())
+    root, work, _data = local_folder(spec, tmp_path)
     assert (work / "headlines.csv").read_bytes() == (SOURCE / "headlines.csv").read_bytes()
+    env = spec.environment("token", None, sandboxed=False)
     assert env["NBGRADER_EXECUTION"] == "autograde" and os.path.commonpath([root, tmp_path]) == str(tmp_path)
     assert sys.executable

@@ -11,8 +11,9 @@ import pytest
 from shared_nbgrader import AGREE, DIFFER
 
 from coursekit.grading.assignment import load_assignment
-from coursekit.grading.batch import Options, grade_batch
-from coursekit.grading.kernel import Limits
+from coursekit.grading.batch import grade_batch
+from coursekit.grading.kernels.spec import Limits
+from coursekit.grading.options import Options
 from coursekit.grading.submissions import Submission
 
 nbgrader_api = pytest.importorskip("nbgrader.api")

@@ -13,12 +13,16 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from coursekit.grading import batch, run
+from coursekit.grading import run
 from coursekit.grading.assignment import load_assignment
-from coursekit.grading.batch import KERNEL_ENV_EXTRA, Options, grade_batch
+from coursekit.grading.batch import grade_batch, kernel_spec
 from coursekit.grading.cleanroom import CleanRoom
-from coursekit.grading.forkserver import start_server
-from coursekit.grading.kernel import TOKEN_VARIABLE, Limits, started
+from coursekit.grading.kernels.forkserver import start_server
+from coursekit.grading.kernels.protocol import KernelProvider
+from coursekit.grading.kernels.providers import BubblewrapProvider, ForkServerProvider, LocalProvider
+from coursekit.grading.kernels.sandbox import containment, probe
+from coursekit.grading.kernels.spec import TOKEN_VARIABLE, Limits
+from coursekit.grading.options import Options
 from coursekit.grading.pool import (
     WARM_RSS,
     BatchPrep,
@@ -30,7 +34,6 @@ from coursekit.grading.pool import (
     prepare_batch,
 )
 from coursekit.grading.report import Progress
-from coursekit.grading.sandbox import containment, probe, sandbox_folder
 from coursekit.grading.submissions import Submission
 
 REPO = Path(__file__).resolve().parents[2]
@@ -217,27 +220,25 @@ def _facts_of(warm: bool, sandboxed: bool, tmp_path: Path, forked: bool = False)
     options = Options(limits=Limits(), jobs=1, sandbox=box.choice.mode)
     prep = BatchPrep()
     if warm:
-        prep = prepare_batch(
-            source, box, lambda: sandbox_folder(base, assignment.files, box, KERNEL_ENV_EXTRA)[:2], base
-        )
+        prep = prepare_batch(source, box, base, kernel_spec(assignment, options))
         assert prep.imports and (prep.home_seed is not None) == sandboxed
     import_cells = [PLOTTING_IMPORT] + [
         c.source for c in assignment.release.cells if c.cell_type == "code" and assignment_imports(_nb(c.source))
     ]
 
     async def ask() -> tuple[dict, list[str]]:
-        server = None
+        spec = kernel_spec(assignment, options, prep)
+        provider: KernelProvider
         if forked:
-            server, why = await start_server(base, assignment.files, box, KERNEL_ENV_EXTRA, prep.imports, prep.home_seed)
+            server, why = await start_server(base, box, spec)
             assert server is not None, why
-        if warm:
-            root, kernel = await batch._new_kernel(assignment, options, base, box, prep, server=server)
+            provider = ForkServerProvider(server, spec, base, box, BubblewrapProvider(spec, base, box))
         elif sandboxed:
-            root, spec, env = sandbox_folder(base, assignment.files, box, KERNEL_ENV_EXTRA)
-            kernel = await started(spec.work, options.limits, env, spec)
+            provider = BubblewrapProvider(spec, base, box)
         else:
-            root, work, env = batch.make_sandbox(assignment, base)
-            kernel = await started(work, options.limits, env)
+            provider = LocalProvider(spec, base)
+        made = await provider.start()
+        root, kernel = made.root, made.kernel
         try:
             room = CleanRoom(kernel, kernel, ())
             problems = [] if await room.setup_student() else ["the clean room could not be set up"]
@@ -252,8 +253,7 @@ def _facts_of(warm: bool, sandboxed: bool, tmp_path: Path, forked: bool = False)
         finally:
             await kernel.stop()
             shutil.rmtree(root, ignore_errors=True)
-            if server is not None:
-                await server.close()
+            await provider.close()
 
     return asyncio.run(ask())
 

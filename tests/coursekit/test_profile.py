@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from coursekit.cli import main
+from coursekit.grading.kernels.sandbox import probe
 from coursekit.grading.profile import PHASES, Profile
-from coursekit.grading.sandbox import probe
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "assignments"
 SOURCE = FIXTURES / "solutions" / "ps1" / "ps1.ipynb"

@@ -1,4 +1,4 @@
-"""The bubblewrap sandbox (coursekit/grading/sandbox.py): what `--sandbox` chooses and says, and what a kernel
+"""The bubblewrap sandbox (coursekit/grading/kernels/sandbox.py): what `--sandbox` chooses and says, and what a kernel
 inside can see and do, asked from inside the kernel itself."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import json
 import os
 import socket
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -16,11 +17,12 @@ import pytest
 from nbformat.v4 import new_code_cell
 
 from coursekit.cli import main
-from coursekit.grading import sandbox
 from coursekit.grading.assignment import load_assignment
-from coursekit.grading.forkserver import forked_kernel, start_server
-from coursekit.grading.kernel import Limits, started
-from coursekit.grading.sandbox import BwrapSpec, bwrap_argv, containment, diagnose, sandbox_folder
+from coursekit.grading.kernels import sandbox
+from coursekit.grading.kernels.forkserver import forked_kernel, start_server
+from coursekit.grading.kernels.process import started
+from coursekit.grading.kernels.sandbox import BwrapSpec, bwrap_argv, containment, diagnose, sandbox_folder
+from coursekit.grading.kernels.spec import KernelSpec
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SOURCE = FIXTURES / "assignments" / "solutions" / "ps1" / "ps1.ipynb"
@@ -151,16 +153,16 @@ def test_what_a_sandboxed_kernel_sees(tmp_path, monkeypatch, launch):
     assert box.sandboxed
 
     async def ask() -> dict:
-        extra = {"NBGRADER_EXECUTION": "autograde"}
+        spec = KernelSpec(files=tuple(assignment.files), data_dir=box.data_dir, env={"NBGRADER_EXECUTION": "autograde"})
         server = None
         if launch == "forked":
-            server, why = await start_server(tmp_path, assignment.files, box, extra, (("appraisal", ()),), None)
+            server, why = await start_server(tmp_path, box, replace(spec, imports=(("appraisal", ()),)))
             assert server is not None, why
-            _root, kernel = forked_kernel(server, tmp_path, box, extra, Limits(), None)
+            _root, kernel = forked_kernel(server, tmp_path, box, spec)
             await kernel.start()
         else:
-            root, spec, env = sandbox_folder(tmp_path, assignment.files, box, extra)
-            kernel = await started(spec.work, Limits(), env, spec)
+            root, bwrap, data_at = sandbox_folder(tmp_path, assignment.files, box)
+            kernel = await started(bwrap.work, spec, bwrap, data_at)
         try:
             code = PROBE_CODE.replace("REPO", repr(str(REPO))).replace("PORT", str(port))
             msg_id = kernel.kc.execute(code)

@@ -26,10 +26,12 @@ from pathlib import Path
 import pytest
 
 from coursekit.grading.assignment import load_assignment
-from coursekit.grading.batch import TEMP_PREFIX, Options, grade_batch
+from coursekit.grading.batch import grade_batch
 from coursekit.grading.gradebook import Gradebook
-from coursekit.grading.kernel import Limits
-from coursekit.grading.sandbox import probe
+from coursekit.grading.janitor import TEMP_PREFIX
+from coursekit.grading.kernels.sandbox import probe
+from coursekit.grading.kernels.spec import Limits
+from coursekit.grading.options import Options
 from coursekit.grading.submissions import find_submissions
 from coursekit.notebook_io import notebook_text, read_notebook
 

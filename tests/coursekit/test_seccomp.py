@@ -1,4 +1,4 @@
-"""The seccomp filter (coursekit/grading/seccomp.py), run on a small classic-BPF interpreter: the refused system
+"""The seccomp filter (coursekit/grading/kernels/seccomp.py), run on a small classic-BPF interpreter: the refused system
 calls get EPERM, every other call of the native ABI is allowed, other ABIs get ENOSYS. That it holds in a sandboxed
 kernel (the keyring refused there, read and written without it) is test_sandbox_hostile.py's `keyring`."""
 
@@ -8,8 +8,8 @@ import struct
 
 import pytest
 
-from coursekit.grading.sandbox import BwrapSpec, bwrap_argv
-from coursekit.grading.seccomp import AUDIT_ARCH, REFUSED, program, with_filter
+from coursekit.grading.kernels.sandbox import BwrapSpec, bwrap_argv
+from coursekit.grading.kernels.seccomp import AUDIT_ARCH, REFUSED, program, with_filter
 
 ALLOW, EPERM, ENOSYS = 0x7FFF0000, 0x00050001, 0x00050026
 

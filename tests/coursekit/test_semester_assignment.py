@@ -17,10 +17,10 @@ import pytest
 
 from coursekit import check, release
 from coursekit.errors import UnknownAssignmentError
-from coursekit.grading import batch
+from coursekit.grading import janitor, prepare
 from coursekit.grading.assignment import load_assignment
-from coursekit.grading.batch import Options
-from coursekit.grading.kernel import Limits
+from coursekit.grading.kernels.spec import Limits
+from coursekit.grading.options import Options
 from coursekit.grading.prepare import SubmissionProblem, check_assignment, restore
 from coursekit.grading.status import QuestionStatus, Status
 from coursekit.notebook_io import notebook_text
@@ -104,16 +104,16 @@ def test_changes_of_a_re_release_are_not_blamed_on_the_student():
     test_cell.source = "# the first release's version of the public check\n" + test_cell.source
     old = release.stamp(old, "ps1")  # stamped with the old release's version
     prepared = restore(old, ps1.source, ps1.release)
-    assert any(n.endswith(batch.CHANGED_NOTE) for n in prepared.notes)
-    batch._forgive_rerelease(old, ps1, prepared.notes)
-    assert not any(n.endswith(batch.CHANGED_NOTE) for n in prepared.notes)
+    assert any(n.endswith(prepare.CHANGED_NOTE) for n in prepared.notes)
+    prepare.forgive_rerelease(old, ps1.release_version, prepared.notes)
+    assert not any(n.endswith(prepare.CHANGED_NOTE) for n in prepared.notes)
     assert any("earlier release" in n for n in prepared.notes)
     # the same edit in a notebook of the current release is the student's, and is reported
     current = release.stamp(copy.deepcopy(old), "ps1")
     current.metadata["coursekit"]["version"] = ps1.release_version
     notes = restore(current, ps1.source, ps1.release).notes
-    batch._forgive_rerelease(current, ps1, notes)
-    assert any(n.endswith(batch.CHANGED_NOTE) for n in notes)
+    prepare.forgive_rerelease(current, ps1.release_version, notes)
+    assert any(n.endswith(prepare.CHANGED_NOTE) for n in notes)
 
 
 def test_check_accepts_a_release_with_nbgrader_checksums_but_not_a_changed_one(course):
@@ -165,10 +165,10 @@ def test_statuses_are_one_enum_each_and_read_as_their_text():
 
 
 def test_stale_temp_folders_of_dead_runs_are_removed(tmp_path):
-    dead = tmp_path / f"{batch.TEMP_PREFIX}dead"
-    alive = tmp_path / f"{batch.TEMP_PREFIX}alive"
-    old_unowned = tmp_path / f"{batch.TEMP_PREFIX}old"
-    new_unowned = tmp_path / f"{batch.TEMP_PREFIX}new"
+    dead = tmp_path / f"{janitor.TEMP_PREFIX}dead"
+    alive = tmp_path / f"{janitor.TEMP_PREFIX}alive"
+    old_unowned = tmp_path / f"{janitor.TEMP_PREFIX}old"
+    new_unowned = tmp_path / f"{janitor.TEMP_PREFIX}new"
     other = tmp_path / "something-else"
     for folder in (dead, alive, old_unowned, new_unowned, other):
         (folder / "sub-x" / "work").mkdir(parents=True)
@@ -176,11 +176,11 @@ def test_stale_temp_folders_of_dead_runs_are_removed(tmp_path):
     if pid == 0:
         os._exit(0)
     os.waitpid(pid, 0)  # a pid that is certainly gone
-    (dead / batch.OWNER_FILE).write_text(str(pid))
-    (alive / batch.OWNER_FILE).write_text(str(os.getpid()))
+    (dead / janitor.OWNER_FILE).write_text(str(pid))
+    (alive / janitor.OWNER_FILE).write_text(str(os.getpid()))
     day_ago = time.time() - 24 * 3600
     os.utime(old_unowned, (day_ago, day_ago))
-    removed = batch.remove_stale_temp(tmp_path)
+    removed = janitor.remove_stale_temp(tmp_path)
     assert sorted(removed) == sorted([dead, old_unowned])
     assert alive.is_dir() and new_unowned.is_dir() and other.is_dir() and not dead.exists()
     shutil.rmtree(alive)
@@ -196,12 +196,17 @@ def test_stale_kernel_connection_files_of_the_sandbox_are_removed_and_no_others(
     someone_elses.write_text('{"shell_port": 1, "kernel_name": "python3"}')
     for path in (ours, someone_elses):
         os.utime(path, (old, old))
-    assert batch.remove_stale_temp(tmp_path) == [ours]
+    assert janitor.remove_stale_temp(tmp_path) == [ours]
     assert fresh.is_file() and someone_elses.is_file()
-    # the name kernel.py gives its kernels is the one looked for
-    from coursekit.grading import kernel
+    # a connection file as the grader's kernel manager writes it is one the janitor recognises
+    from coursekit.grading.kernels.process import ProcessKernel
+    from coursekit.grading.kernels.spec import KernelSpec
 
-    assert f'kernel_name="{batch.SANDBOX_KERNEL_NAME}"' in Path(kernel.__file__).read_text()
+    written = ProcessKernel(tmp_path, KernelSpec()).km
+    written.connection_file = str(tmp_path / "tmpwritten.json")
+    written.write_connection_file()
+    os.utime(written.connection_file, (old, old))
+    assert janitor.remove_stale_temp(tmp_path) == [Path(written.connection_file)]
 
 
 @pytest.mark.kernel
@@ -235,8 +240,8 @@ def test_ctrl_c_stops_cleanly_saves_what_was_graded_and_resumes(tmp_path):
     assert saved >= 1
     leftover = [
         p
-        for p in Path(tempfile.gettempdir()).glob(f"{batch.TEMP_PREFIX}*")
-        if (p / batch.OWNER_FILE).is_file() and (p / batch.OWNER_FILE).read_text().strip() == str(proc.pid)
+        for p in Path(tempfile.gettempdir()).glob(f"{janitor.TEMP_PREFIX}*")
+        if (p / janitor.OWNER_FILE).is_file() and (p / janitor.OWNER_FILE).read_text().strip() == str(proc.pid)
     ]
     assert leftover == []
     from coursekit.grading.gradebook import Gradebook

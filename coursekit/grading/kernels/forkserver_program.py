@@ -1,7 +1,9 @@
-"""The fork server's own program (forkserver.py starts it inside one bubblewrap sandbox as `python -c <this text>`).
+"""The fork server's own program (forkserver.py starts it inside one bubblewrap sandbox as
+`python -m coursekit.grading.kernels.forkserver_program SEED`).
 
 It imports ipykernel and the assignment's modules once, then serves one kernel per request, each a fork of itself
-in namespaces of its own. This file imports nothing of coursekit and runs on the Python standard library alone.
+in namespaces of its own. It runs on the Python standard library alone, and of coursekit imports only limits.py
+(standard library too); every kernel forgets both (`_forget_tools`).
 
 Per request (a JSON line on stdin), three processes:
 
@@ -76,8 +78,8 @@ if __name__ == "__main__":
     if _SEED:
         for _name in os.listdir(_SEED):
             _copy_tree(os.path.join(_SEED, _name), os.path.join(os.path.expanduser("~"), _name))
-    import resource  # noqa: F401 - as kernel.py's launcher, which sets the limits with it
-    import shutil  # noqa: F401 - as kernel.py's launcher, which copies the inputs with it
+    import resource  # noqa: F401 - as launch.py, which sets the limits with it (limits.py)
+    import shutil  # noqa: F401 - as launch.py, which copies the inputs with it
 
     import ipykernel.debugger  # noqa: F401 - what every kernel imports as it starts (debugpy: 0.09 s of its 0.14 s)
     import ipykernel.kernelapp  # noqa: F401 - what every kernel imports first
@@ -92,6 +94,8 @@ import ctypes  # noqa: E402 - the server's own tools, imported after the kernel'
 import json  # noqa: E402
 import selectors  # noqa: E402
 import signal  # noqa: E402
+
+from coursekit.grading.kernels.limits import set_limits  # noqa: E402 - as launch.py
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
@@ -258,25 +262,14 @@ def enter_user_namespace(uid: int, no_userns: bool) -> None:
         _write("/proc/sys/user/max_user_namespaces", "0")
 
 
-def set_limits(memory: int, file_size: int, processes: int = 0) -> None:
-    """The kernel's resource limits: address space, size of any file written, processes of its user (counted in
-    its own user namespace), no core dumps."""
-    import resource
-
-    limits = ((resource.RLIMIT_AS, memory), (resource.RLIMIT_FSIZE, file_size), (resource.RLIMIT_NPROC, processes))
-    for limit, value in limits:
-        if value > 0:
-            soft, hard = resource.getrlimit(limit)
-            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-            resource.setrlimit(limit, (value, value if hard == resource.RLIM_INFINITY else hard))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
 def _forget_tools() -> None:
-    """Drop from sys.modules what only the server imported, so the kernel's modules are a fresh kernel's."""
+    """Drop from sys.modules what only the server imported, and coursekit's modules that `python -m` loaded, so
+    the kernel's modules are a fresh kernel's (launch.py forgets the same)."""
     for name in set(sys.modules) - _KERNEL_MODULES:
         if name not in _STARTUP:
             del sys.modules[name]
+    for name in [n for n in sys.modules if n == "coursekit" or n.startswith("coursekit.")]:
+        del sys.modules[name]
 
 
 def _reseed() -> None:
@@ -302,7 +295,7 @@ def become_kernel(request: dict, status_fd: int) -> None:
     os.environ.clear()
     os.environ.update(request["env"])
     os.environ.update(_ENV_FROM_IMPORTS)
-    sys.argv = ["-c", *request["argv"]]
+    sys.argv = [os.path.join(os.path.dirname(__file__), "launch.py"), *request["argv"]]  # as launch.py has it
     os.write(status_fd, b"up")
     os.close(status_fd)
     _forget_tools()

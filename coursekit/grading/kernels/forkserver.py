@@ -9,9 +9,9 @@ sees: the same read-only system, Python and packages, its own empty size-capped 
 assignment's files copied in), its socket folder, the data read-only, no other kernel's folders or processes, no
 network. Killing its keeper (the server's child) ends every process of the kernel.
 
-`ForkServer` runs the server; `ForkedKernel` has the interface of kernel.SandboxKernel (`folder`, `kc`, `start`,
-`stop`, `restart`, `is_alive`, `interrupt`), so batch.py and run.py use either. `start_server` returns None (and
-the batch starts its kernels one by one, as before) when the server cannot run here.
+`ForkServer` runs the server; `ForkedKernel` is a `protocol.Kernel` like process.ProcessKernel. `start_server`
+returns None (and providers.py starts each kernel in a sandbox of its own instead) when the server cannot run
+here.
 """
 
 from __future__ import annotations
@@ -25,40 +25,28 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from jupyter_client import AsyncKernelClient
 from jupyter_client.connect import write_connection_file
 
-from coursekit.execute import KERNEL_ENV
 from coursekit.grading.cleanup import remove_tree
-from coursekit.grading.kernel import (
-    KERNEL_FLAGS,
-    STARTUP_TIMEOUT,
-    TOKEN_VARIABLE,
-    Limits,
-    bounded_context,
-    close_context,
-)
-from coursekit.grading.sandbox import (
+from coursekit.grading.kernels.client import bounded_context, close_context, start_bounded
+from coursekit.grading.kernels.process import KERNEL_NAME, STARTUP_TIMEOUT
+from coursekit.grading.kernels.sandbox import (
     HOME,
     SANDBOX_UID,
     SHM_SIZE,
     BwrapSpec,
     Containment,
     bwrap_argv,
-    sandbox_env,
     sandbox_folder,
 )
-from coursekit.grading.seccomp import filter_file
+from coursekit.grading.kernels.seccomp import filter_file
+from coursekit.grading.kernels.spec import Imports, KernelSpec, kernel_flags
 
-if TYPE_CHECKING:
-    from coursekit.grading.pool import Imports
-
-PROGRAM = Path(__file__).with_name("forkserver_program.py")
+PROGRAM_MODULE = "coursekit.grading.kernels.forkserver_program"
 SERVER_CAPS = ("CAP_SYS_ADMIN", "CAP_SETPCAP", "CAP_SETFCAP")  # namespaces, mounts, dropping caps, uid map
 SERVER_TIMEOUT = 180.0  # seconds for the server to import the assignment's modules
-KERNEL_NAME = "coursekit-sandbox"
 
 
 class ForkServerError(RuntimeError):
@@ -70,12 +58,12 @@ def encode_imports(imports: Imports) -> str:
     return ";".join(f"{module}:{','.join(names)}" for module, names in imports)
 
 
-def server_argv(spec: BwrapSpec, imports: Imports, seed: Path | None, bwrap: str = "bwrap") -> list[str]:
+def server_argv(spec: BwrapSpec, seed: Path | None, bwrap: str = "bwrap") -> list[str]:
     """The bwrap command line of the server: the kernels' sandbox, but uid 0 of its user namespace with the two
     capabilities it needs, the batch's folder writable (the kernels hide it) and no --disable-userns (each kernel
     gets its own user namespace, in which it cannot make another)."""
     server = replace(spec, uid=0, add_caps=SERVER_CAPS, scratch_bind=True, disable_userns=False)
-    command = [sys.executable, "-c", PROGRAM.read_text(encoding="utf-8"), str(seed or "")]  # imports: on stdin
+    command = [sys.executable, "-m", PROGRAM_MODULE, str(seed or "")]  # the imports: on stdin
     return bwrap_argv(server, command, bwrap)
 
 
@@ -217,66 +205,61 @@ def _hidden_by_fresh_mounts(path: Path) -> bool:
 
 
 class ForkedKernel:
-    """A kernel forked by a ForkServer, with SandboxKernel's interface. `spec` says its folders (`work`, `run`,
-    `scratch`, `inputs`), `env` its environment (the token is added), `data_at` where the data folder is shown."""
+    """A kernel forked by a ForkServer (a `protocol.Kernel`). `bwrap` says its folders (`work`, `run`, `scratch`,
+    `inputs`), `spec` the rest; `data`: (the data folder shown to the server, where this kernel sees it)."""
 
     def __init__(
-        self,
-        server: ForkServer,
-        spec: BwrapSpec,
-        limits: Limits,
-        env: dict[str, str],
-        data: tuple[Path, Path] | None = None,
+        self, server: ForkServer, bwrap: BwrapSpec, spec: KernelSpec, data: tuple[Path, Path] | None = None
     ) -> None:
         self.server = server
+        self.bwrap = bwrap
         self.spec = spec
-        self.folder = spec.work
-        self.limits = limits
-        self.extra_env = dict(env)
+        self.folder = bwrap.work
+        self.limits = spec.limits
         self.data = data
         self.kc: AsyncKernelClient | None = None
         self.ident = ""
 
     def _request(self) -> dict:
         self.ident = secrets.token_hex(8)
-        token = secrets.token_hex(16)
-        env = sandbox_env({**KERNEL_ENV, **self.extra_env, TOKEN_VARIABLE: token})
-        env["PWD"] = str(self.spec.work)  # as bwrap's --chdir sets it
+        env = self.spec.environment(secrets.token_hex(16), self.data[1] if self.data else None, sandboxed=True)
+        env["PWD"] = str(self.bwrap.work)  # as bwrap's --chdir sets it
+        memory, file_size, processes = self.spec.rlimits(sandboxed=True)
         return {
             "id": self.ident,
-            "run": str(self.spec.run),
-            "work": str(self.spec.work),
-            "scratch": str(self.spec.scratch),
-            "inputs": str(self.spec.inputs),
+            "run": str(self.bwrap.run),
+            "work": str(self.bwrap.work),
+            "scratch": str(self.bwrap.scratch),
+            "inputs": str(self.bwrap.inputs),
             "seed": str(self.spec.home_seed) if self.spec.home_seed else "",
             "data": str(self.data[0]) if self.data else "",
             "data_at": str(self.data[1]) if self.data else "",
-            "keep": [str(p) for p in self.spec.readonly if _hidden_by_fresh_mounts(p)],
+            "keep": [str(p) for p in self.bwrap.readonly if _hidden_by_fresh_mounts(p)],
             "home": HOME,
-            "tmp_size": self.spec.tmp_size,
-            "scratch_size": self.spec.scratch_size,
+            "tmp_size": self.bwrap.tmp_size,
+            "scratch_size": self.bwrap.scratch_size,
             "uid": SANDBOX_UID,
-            "no_userns": self.spec.disable_userns,
-            "memory": self.limits.memory,
-            "file_size": self.limits.file_size,
-            "processes": self.limits.processes,
+            "no_userns": self.bwrap.disable_userns,
+            "memory": memory,
+            "file_size": file_size,
+            "processes": processes,
             "shm_size": SHM_SIZE,
             "env": env,
-            "argv": [a.replace("{connection_file}", str(self.spec.run / "kernel.json")) for a in KERNEL_FLAGS],
+            "argv": kernel_flags(str(self.bwrap.run / "kernel.json")),
         }
 
     async def start(self) -> None:
         """Fork the kernel and wait until it answers."""
-        connection = self.spec.run / "kernel.json"
+        connection = self.bwrap.run / "kernel.json"
         connection.unlink(missing_ok=True)
         write_connection_file(
-            str(connection), transport="ipc", ip=str(self.spec.run / "kernel"), kernel_name=KERNEL_NAME
+            str(connection), transport="ipc", ip=str(self.bwrap.run / "kernel"), kernel_name=KERNEL_NAME
         )
         request = self._request()
         await self.server.spawn(request)
         self.kc = AsyncKernelClient(connection_file=str(connection), context=bounded_context())
         self.kc.load_connection_file()
-        self.kc.start_channels()
+        start_bounded(self.kc)
         try:
             await self.kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
         except BaseException:
@@ -319,52 +302,43 @@ def shared_inputs(base: Path, files: Iterable[tuple[Path, str]]) -> Path:
     return inputs
 
 
-async def start_server(
-    base: Path,
-    files: Iterable[tuple[Path, str]],
-    box: Containment,
-    env: dict[str, str],
-    imports: Imports,
-    home_seed: Path | None,
-) -> tuple[ForkServer | None, str]:
-    """A started fork server for a batch graded in bubblewrap sandboxes under `base`; (None, why) when it cannot
-    run here (the batch then starts each kernel in its own sandbox)."""
-    if not box.sandboxed:
-        return None, "unsandboxed"
-    env = dict(env)
+async def start_server(base: Path, box: Containment, spec: KernelSpec) -> tuple[ForkServer | None, str]:
+    """A started fork server for a batch graded in bubblewrap sandboxes (`box`) under `base`, whose kernels start
+    as `spec` says; (None, why) when it cannot run here."""
     server_folder = base / "server"  # the spec's writable `run` folder (the server writes nothing there)
     server_folder.mkdir(exist_ok=True)
     extra: tuple[tuple[Path, Path], ...] = ()
+    data_at = None
     if box.data_dir is not None:
-        extra = ((Path(box.data_dir), base / "data"),)
-        env["HYPE_KIT_DATA"] = str(base / "data")
-    spec = BwrapSpec(
+        data_at = base / "data"
+        extra = ((Path(box.data_dir), data_at),)
+    bwrap = BwrapSpec(
         scratch=base,
         work=base,
-        inputs=shared_inputs(base, files),
+        inputs=shared_inputs(base, spec.files),
         run=server_folder,
         readonly=box.readonly,
         extra_readonly=extra,
-        env=sandbox_env({**KERNEL_ENV, **env}),
+        env=spec.environment("", data_at, sandboxed=True),
         scratch_size=box.scratch_size,
         disable_userns=box.disable_userns,
-        home_seed=home_seed,
+        home_seed=spec.home_seed,
         seccomp=filter_file(base) if box.seccomp else None,
     )
-    server = ForkServer(server_argv(spec, imports, home_seed, shutil.which("bwrap") or "bwrap"), base, imports)
+    server = ForkServer(server_argv(bwrap, spec.home_seed, shutil.which("bwrap") or "bwrap"), base, spec.imports)
     try:
         await server.start()
-        await probe_kernel(server, base, box, env)
+        await probe_kernel(server, base, box, spec)
     except (ForkServerError, OSError) as exc:
         await server.close()
         return None, str(exc)
     return server, ""
 
 
-async def probe_kernel(server: ForkServer, base: Path, box: Containment, env: dict[str, str]) -> None:
+async def probe_kernel(server: ForkServer, base: Path, box: Containment, spec: KernelSpec) -> None:
     """Make one kernel's namespaces, folders, user and limits, without starting ipykernel: raises ForkServerError
     saying which step failed, so that a machine where a step cannot work falls back before any submission."""
-    root, kernel = forked_kernel(server, base, box, env, Limits(), None)
+    root, kernel = forked_kernel(server, base, box, spec)
     request = {**kernel._request(), "probe": True}
     try:
         pending = await server.spawn(request)
@@ -375,11 +349,9 @@ async def probe_kernel(server: ForkServer, base: Path, box: Containment, env: di
         remove_tree(root)
 
 
-def forked_kernel(
-    server: ForkServer, base: Path, box: Containment, env: dict[str, str], limits: Limits, home_seed: Path | None
-) -> tuple[Path, ForkedKernel]:
+def forked_kernel(server: ForkServer, base: Path, box: Containment, spec: KernelSpec) -> tuple[Path, ForkedKernel]:
     """A (not yet started) kernel of `server` in a fresh folder under `base`: (its folder, the kernel)."""
-    root, spec, kernel_env = sandbox_folder(base, (), box, env)
-    spec = replace(spec, inputs=base / "inputs", home_seed=home_seed)
-    data = (base / "data", root / "data") if box.data_dir is not None else None
-    return root, ForkedKernel(server, spec, limits, kernel_env, data)
+    root, bwrap, data_at = sandbox_folder(base, (), box)
+    bwrap = replace(bwrap, inputs=base / "inputs")
+    data = (base / "data", data_at) if data_at is not None else None
+    return root, ForkedKernel(server, bwrap, spec, data)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coursekit.errors import CoursekitError
-from coursekit.grading.seccomp import filter_file, program, with_filter
+from coursekit.grading.kernels.seccomp import filter_file, program, with_filter
 
 AUTO, BUBBLEWRAP, NONE = "auto", "bubblewrap", "none"
 MODES = (AUTO, BUBBLEWRAP, NONE)
@@ -329,11 +329,11 @@ def containment(
 
 
 def sandbox_folder(
-    base: Path, files: Iterable[tuple[Path, str]], box: Containment, env: Mapping[str, str]
-) -> tuple[Path, BwrapSpec, dict[str, str]]:
+    base: Path, files: Iterable[tuple[Path, str]], box: Containment
+) -> tuple[Path, BwrapSpec, Path | None]:
     """A fresh host folder under `base` for one sandboxed kernel: `inputs/` (copies of the assignment's files)
-    and `run/` (its sockets). Returns (root, spec, kernel env). Inside, `base` is a private tmpfs holding
-    `root/work`."""
+    and `run/` (its sockets). Returns (root, spec, where the kernel finds the data folder or None). Inside, `base`
+    is a private tmpfs holding `root/work`. The spec's environment is the kernel's to fill (spec.py)."""
     root = Path(tempfile.mkdtemp(prefix="sub-", dir=base))
     inputs, run = root / "inputs", root / "run"
     inputs.mkdir()
@@ -341,11 +341,11 @@ def sandbox_folder(
     for path, name in files:
         (inputs / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, inputs / name)
-    env = dict(env)
     extra: tuple[tuple[Path, Path], ...] = ()
+    data_at = None
     if box.data_dir is not None:
-        extra = ((Path(box.data_dir), root / "data"),)
-        env["HYPE_KIT_DATA"] = str(root / "data")
+        data_at = root / "data"
+        extra = ((Path(box.data_dir), data_at),)
     spec = BwrapSpec(
         scratch=Path(base),
         work=root / "work",
@@ -353,9 +353,8 @@ def sandbox_folder(
         run=run,
         readonly=box.readonly,
         extra_readonly=extra,
-        env=env,
         scratch_size=box.scratch_size,
         disable_userns=box.disable_userns,
         seccomp=filter_file(base) if box.seccomp else None,
     )
-    return root, spec, env
+    return root, spec, data_at
