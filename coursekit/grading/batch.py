@@ -25,10 +25,12 @@ from coursekit.grading.cleanup import remove_tree
 from coursekit.grading.deadlines import Deadline, apply_deadline
 from coursekit.grading.gradebook import Gradebook
 from coursekit.grading.janitor import batch_folder
+from coursekit.grading.kernels.memory import WATCH_INTERVAL
 from coursekit.grading.kernels.protocol import KernelProvider
 from coursekit.grading.kernels.providers import open_provider
 from coursekit.grading.kernels.sandbox import Containment, SandboxChoice, containment
-from coursekit.grading.kernels.spec import KernelSpec
+from coursekit.grading.kernels.spec import TOKEN_VARIABLE, KernelSpec
+from coursekit.grading.kernels.watchdog import MemoryWatch
 from coursekit.grading.lms import ExportSettings
 from coursekit.grading.manual import apply_manual
 from coursekit.grading.options import Options
@@ -124,12 +126,19 @@ async def _grade_with_provider(
     profile: Profile,
     ahead: int | None,
 ) -> None:
-    """Open the batch's kernel provider, grade, close it."""
-    provider = await open_provider(spec, box, base, options.warm, profile)
+    """Open the batch's kernel provider and memory watch, grade, close them."""
+    watch = MemoryWatch(TOKEN_VARIABLE)
+    watching = asyncio.ensure_future(watch.run(WATCH_INTERVAL))
     try:
-        await _grade_all(assignment, todo, options, on_result, provider, profile, ahead)
+        provider = await open_provider(spec, box, base, options.warm, profile, watch)
+        try:
+            await _grade_all(assignment, todo, options, on_result, provider, profile, ahead)
+        finally:
+            await provider.close()
     finally:
-        await provider.close()
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching
 
 
 @dataclass

@@ -26,6 +26,7 @@ POLL = 1.0
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _CELL_FRAME = re.compile(r"Cell In\[\d+\], line (\d+)")
 MAX_TRACEBACK_LINES = 60
+NOTEBOOK_OUTPUT_CELLS = 50  # a notebook keeps at most this many cells' worth of output (Limits.output_bytes each)
 
 OK, ERROR, TIMEOUT, DIED, NOT_RUN = (
     CellStatus.OK,
@@ -105,7 +106,9 @@ class _Collector:
             self.run.status = ERROR
             self.run.ename, self.run.evalue = out.ename, out.evalue[:2000]
             self.run.line = failing_line(out.traceback)
-            out.traceback = [entry[:2000] for entry in out.traceback[-MAX_TRACEBACK_LINES:]]
+            out.traceback = (  # once the notebook's output budget is spent, the error's name and message only
+                [entry[:2000] for entry in out.traceback[-MAX_TRACEBACK_LINES:]] if self.cap > 0 else []
+            )
             out.evalue = out.evalue[:2000]
             self.run.outputs.append(out)
             return
@@ -142,6 +145,11 @@ class _Collector:
             note = f"\n[coursekit: {self.run.dropped_bytes} more bytes of output were not kept]\n"
             self.run.outputs.append(NotebookNode(output_type="stream", name="stdout", text=note))
         return self.run
+
+
+def _kept(run: CellRun) -> int:
+    """The bytes of output a cell's run kept."""
+    return sum(_size(out) for out in run.outputs)
 
 
 def _error_output(ename: str, evalue: str) -> NotebookNode:
@@ -225,7 +233,9 @@ async def run_notebook(
     nb_deadline = start + limits.notebook_timeout if limits.notebook_timeout > 0 else float("inf")
     code = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and cell.source.strip()]
     result = NotebookRun(cells={i: CellRun() for i in code})
+    budget = limits.output_bytes * NOTEBOOK_OUTPUT_CELLS  # what the notebook's outputs may still keep, in bytes
     for n, index in enumerate(code):
+        output_cap = max(0, min(limits.output_bytes, budget))
         cell = nb.cells[index]
         label = labels.get(index, f"cell {index + 1}")
         if time.monotonic() >= nb_deadline:
@@ -239,16 +249,17 @@ async def run_notebook(
         if room is not None and index in tests:
             deadline = min(time.monotonic() + cell_limit, nb_deadline)
             run = await room.run_instructor_cell(
-                cell.source, label, deadline, limits.output_bytes, min(cell_limit, limits.notebook_timeout or cell_limit)
+                cell.source, label, deadline, output_cap, min(cell_limit, limits.notebook_timeout or cell_limit)
             )
             result.cells[index] = run
             cell.outputs = run.outputs
+            budget -= _kept(run)
             continue
         if index in before:
             await run_silently(kernel, before[index])
         t0 = time.monotonic()
         deadline = min(t0 + cell_limit, nb_deadline)
-        sink = _Collector(limits.output_bytes)
+        sink = _Collector(output_cap)
         msg_id = kernel.kc.execute(cell.source, store_history=True, allow_stdin=False, stop_on_error=False)
         outcome = await _wait_idle(kernel, msg_id, deadline, sink)
         if outcome == "timeout":
@@ -273,7 +284,11 @@ async def run_notebook(
         if outcome == "died":
             run = sink.finish()
             run.status, run.ename = DIED, "DeadKernelError"
-            run.evalue = f"the kernel died while running {label} (the code exited Python or crashed)"
+            run.evalue = (
+                f"the kernel was stopped while running {label}: {kernel.why_ended}"
+                if kernel.why_ended
+                else f"the kernel died while running {label} (the code exited Python or crashed)"
+            )
             run.outputs.append(_error_output(run.ename, run.evalue))
             run.seconds = time.monotonic() - t0
             result.cells[index] = run
@@ -288,6 +303,7 @@ async def run_notebook(
         run.seconds = time.monotonic() - t0
         result.cells[index] = run
         cell.outputs = run.outputs
+        budget -= _kept(run)
         if room is not None and index in before:  # a read-only cell: the tests need what it binds too
             await room.run_instructor_cell(
                 cell.source, label, min(time.monotonic() + cell_limit, nb_deadline), limits.output_bytes, cell_limit

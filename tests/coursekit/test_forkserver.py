@@ -14,10 +14,11 @@ import pytest
 
 from coursekit.grading.assignment import load_assignment
 from coursekit.grading.batch import grade_batch
-from coursekit.grading.kernels import forkserver
+from coursekit.grading.kernels import forkserver, providers
 from coursekit.grading.kernels.forkserver import ForkServerError, encode_imports, forked_kernel, start_server
 from coursekit.grading.kernels.sandbox import containment, probe
-from coursekit.grading.kernels.spec import KernelSpec
+from coursekit.grading.kernels.spec import TOKEN_VARIABLE, KernelSpec, Limits
+from coursekit.grading.kernels.watchdog import MemoryWatch
 from coursekit.grading.options import Options
 from coursekit.grading.report import Progress
 from coursekit.grading.submissions import Submission
@@ -110,9 +111,9 @@ def test_a_set_up_that_fails_says_why_and_the_server_goes_on(tmp_path):
         assert server is not None, why
         try:
             root, broken = forked_kernel(server, tmp_path, box, KernelSpec())
-            (root / "run").rmdir()  # its socket folder is gone before the fork
+            request = {**broken._request(), "inputs": str(root / "gone")}  # a folder that is not there
             with pytest.raises(ForkServerError) as failed:
-                await server.spawn(broken._request())
+                await server.spawn(request)
             _, kernel = forked_kernel(server, tmp_path, box, KernelSpec())
             await kernel.start()
             alive = await kernel.is_alive()
@@ -122,7 +123,7 @@ def test_a_set_up_that_fails_says_why_and_the_server_goes_on(tmp_path):
             await server.close()
 
     message, next_one_ran = asyncio.run(go())
-    assert "bind <root>/run" in message and "No such file" in message, message
+    assert "bind <root>/gone" in message and "No such file" in message, message
     assert next_one_ran
 
 
@@ -183,3 +184,124 @@ def test_a_kernel_that_cannot_be_forked_is_started_on_its_own(tmp_path, monkeypa
     # two submissions, each with its kernel and its checker (cleanroom.py)
     assert outcome.profile.counts["fork failed"] == 4 and outcome.profile.counts["imports"] == 4
     assert next(r for r in outcome.results if r.student == "solution").total > 0
+
+
+FILL_SOCKET_FOLDER = r"""
+import json, os
+from ipykernel.connect import get_connection_file
+folder = os.path.dirname(get_connection_file())
+written, error = 0, ""
+try:
+    with open(os.path.join(folder, "filler"), "wb") as f:
+        for _ in range(64):
+            f.write(b"x" * 2**20)
+            f.flush()
+            written += 1
+except OSError as exc:
+    error = exc.strerror
+print(json.dumps({"folder": folder, "written": written, "error": error}))
+"""
+
+
+def _fill_socket_folder(tmp_path: Path, forked: bool) -> tuple[dict, list[str]]:
+    """A kernel writes 64 MB into its socket folder; (what it saw, what its host socket folder holds after)."""
+    assignment = load_assignment(str(SOURCE))
+    box = containment("bubblewrap", [SOURCE.parent, tmp_path])
+    spec = KernelSpec(files=tuple(assignment.files))
+
+    async def go() -> tuple[dict, list[str]]:
+        if forked:
+            server, why = await start_server(tmp_path, box, spec)
+            assert server is not None, why
+            provider = providers.ForkServerProvider(server, spec, tmp_path, box, providers.BubblewrapProvider(spec, tmp_path, box))
+        else:
+            provider = providers.BubblewrapProvider(spec, tmp_path, box)
+        made = await provider.start()
+        try:
+            seen = await _output(made.kernel, FILL_SOCKET_FOLDER)
+            return seen, sorted(p.name for p in (made.root / "run").iterdir())
+        finally:
+            await made.discard()
+            await provider.close()
+
+    return asyncio.run(go())
+
+
+@needs_bwrap
+def test_a_forked_kernels_socket_folder_is_a_small_tmpfs_of_its_own(tmp_path):
+    seen, on_host = _fill_socket_folder(tmp_path, forked=True)
+    assert seen["error"] == "No space left on device" and seen["written"] <= 1, seen
+    assert on_host == [], on_host  # nothing of it on the host's disk
+
+
+@needs_bwrap
+def test_control_a_kernel_in_its_own_bwrap_writes_its_socket_folder_on_the_host(tmp_path):
+    seen, on_host = _fill_socket_folder(tmp_path, forked=False)
+    assert seen["written"] == 64 and "filler" in on_host, (seen, on_host)
+
+
+CHILDREN_HOLD_MEMORY = r"""
+import json, os, time
+_r, _w = os.pipe()
+_children = []
+for _ in range(3):  # each child holds 800 MB, under the per-process cap; together 2400 MB, above the 2048 MB cap
+    _pid = os.fork()
+    if _pid == 0:
+        try:
+            _held = bytearray(800 * 2**20)
+            for _i in range(0, len(_held), 4096):
+                _held[_i] = 1
+            os.write(_w, b"y")
+        except MemoryError:
+            os.write(_w, b"n")
+        time.sleep(30)
+        os._exit(0)
+    _children.append(_pid)
+_answers = b""
+while len(_answers) < 3:
+    _answers += os.read(_r, 3)
+time.sleep(2)  # the watch scans every 0.25 s
+print(json.dumps({"held": _answers.count(b"y"), "alive": sum(os.waitpid(p, os.WNOHANG) == (0, 0) for p in _children)}))
+"""
+
+
+async def _hold_memory(tmp_path: Path, watched: bool) -> tuple[str, bool, str]:
+    """A forked kernel whose three children hold 2400 MB (the kernel's cap: 2048 MB); (the cell's output or error,
+    whether the kernel is alive after, why it ended)."""
+    assignment = load_assignment(str(SOURCE))
+    box = containment("bubblewrap", [SOURCE.parent, tmp_path])
+    spec = KernelSpec(files=tuple(assignment.files), limits=Limits(memory=2048 * 2**20))
+    watch = MemoryWatch(TOKEN_VARIABLE) if watched else None
+    server, why = await start_server(tmp_path, box, spec)
+    assert server is not None, why
+    watching = asyncio.ensure_future(watch.run(0.25)) if watch is not None else None
+    try:
+        _root, kernel = forked_kernel(server, tmp_path, box, spec, watch)
+        await kernel.start()
+        texts: list[str] = []
+        try:
+            await kernel.kc.execute_interactive(
+                CHILDREN_HOLD_MEMORY, timeout=20, output_hook=lambda m: texts.append(m["content"].get("text", ""))
+            )
+        except TimeoutError:
+            texts.append("no reply")
+        await asyncio.sleep(0.5)
+        alive = await kernel.is_alive()
+        await kernel.stop()
+        return "".join(texts), alive, kernel.why_ended
+    finally:
+        if watching is not None:
+            watching.cancel()
+        await server.close()
+
+
+@needs_bwrap
+def test_a_kernel_whose_children_together_pass_its_memory_cap_is_stopped(tmp_path):
+    output, alive, why = asyncio.run(_hold_memory(tmp_path, watched=True))
+    assert not alive and "above the 2048 MB limit" in why, (output, alive, why)
+
+
+@needs_bwrap
+def test_control_without_the_watch_the_children_hold_more_than_the_cap(tmp_path):
+    output, alive, why = asyncio.run(_hold_memory(tmp_path, watched=False))
+    assert alive and '"held": 3, "alive": 3' in output and why == "", (output, alive, why)

@@ -27,10 +27,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from jupyter_client import AsyncKernelClient
-from jupyter_client.connect import write_connection_file
 
 from coursekit.grading.cleanup import remove_tree
 from coursekit.grading.kernels.client import bounded_context, close_context, start_bounded
+from coursekit.grading.kernels.memory import Watched
 from coursekit.grading.kernels.process import KERNEL_NAME, STARTUP_TIMEOUT
 from coursekit.grading.kernels.sandbox import (
     HOME,
@@ -43,9 +43,11 @@ from coursekit.grading.kernels.sandbox import (
 )
 from coursekit.grading.kernels.seccomp import filter_file
 from coursekit.grading.kernels.spec import Imports, KernelSpec, kernel_flags
+from coursekit.grading.kernels.watchdog import MemoryWatch, host_pid
 
 PROGRAM_MODULE = "coursekit.grading.kernels.forkserver_program"
 SERVER_CAPS = ("CAP_SYS_ADMIN", "CAP_SETPCAP", "CAP_SETFCAP")  # namespaces, mounts, dropping caps, uid map
+MAX_SOCKET_PATH = 108  # bytes: a Unix socket's path, with its terminating NUL (Linux sun_path)
 SERVER_TIMEOUT = 180.0  # seconds for the server to import the assignment's modules
 
 
@@ -73,6 +75,7 @@ class _Pending:
 
     up: asyncio.Future
     exited: asyncio.Event
+    keeper: int = 0  # the keeper's pid, as the server's PID namespace numbers it
 
 
 class ForkServer:
@@ -131,7 +134,9 @@ class ForkServer:
             pending = self.kernels.get(message.get("id", ""))
             if pending is None:
                 continue
-            if "up" in message and not pending.up.done():
+            if "started" in message:
+                pending.keeper = int(message["started"])
+            elif "up" in message and not pending.up.done():
                 pending.up.set_result(True)
             elif "error" in message and not pending.up.done():
                 pending.up.set_exception(ForkServerError(message["error"]))
@@ -166,6 +171,15 @@ class ForkServer:
             self.kill(request["id"])
             raise
         return pending
+
+    def keeper_pid(self, ident: str) -> int | None:
+        """Our pid for kernel `ident`'s keeper (in the kernel's mount namespace; init, its one child, is the
+        kernel's PID 1), or None when it cannot be found."""
+        pending = self.kernels.get(ident)
+        if pending is None or not pending.keeper or self.process is None:
+            return None
+        inside = _children(self.process.pid)  # bwrap's own first process, in the server's PID namespace
+        return host_pid(pending.keeper, inside[0]) if inside else None
 
     def alive(self, ident: str) -> bool:
         return ident in self.kernels and not self.kernels[ident].exited.is_set()
@@ -209,7 +223,12 @@ class ForkedKernel:
     `inputs`), `spec` the rest; `data`: (the data folder shown to the server, where this kernel sees it)."""
 
     def __init__(
-        self, server: ForkServer, bwrap: BwrapSpec, spec: KernelSpec, data: tuple[Path, Path] | None = None
+        self,
+        server: ForkServer,
+        bwrap: BwrapSpec,
+        spec: KernelSpec,
+        data: tuple[Path, Path] | None = None,
+        watch: MemoryWatch | None = None,
     ) -> None:
         self.server = server
         self.bwrap = bwrap
@@ -219,6 +238,9 @@ class ForkedKernel:
         self.data = data
         self.kc: AsyncKernelClient | None = None
         self.ident = ""
+        self.anchor: int | None = None  # our pid for the kernel's init (memory watch: its PID namespace)
+        self.why_ended = ""
+        self.watched = Watched(watch, spec.limits.memory, self.kill_now)
 
     def _request(self) -> dict:
         self.ident = secrets.token_hex(8)
@@ -248,17 +270,35 @@ class ForkedKernel:
             "argv": kernel_flags(str(self.bwrap.run / "kernel.json")),
         }
 
+    def _connection(self) -> dict:
+        """The kernel's connection settings: Unix sockets in its socket folder, a fresh key."""
+        names = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+        ports = dict(zip(names, range(1, 6), strict=True))
+        return {
+            **ports,
+            "ip": str(self.bwrap.run / "kernel"),
+            "key": secrets.token_hex(32),
+            "transport": "ipc",
+            "signature_scheme": "hmac-sha256",
+            "kernel_name": KERNEL_NAME,
+        }
+
     async def start(self) -> None:
-        """Fork the kernel and wait until it answers."""
-        connection = self.bwrap.run / "kernel.json"
-        connection.unlink(missing_ok=True)
-        write_connection_file(
-            str(connection), transport="ipc", ip=str(self.bwrap.run / "kernel"), kernel_name=KERNEL_NAME
-        )
-        request = self._request()
+        """Fork the kernel and wait until it answers. Its socket folder is a small tmpfs of its own, made by its
+        init (the connection file is written there); the grader reaches the sockets through the keeper's root
+        (/proc/<keeper>/root), so nothing of the kernel's is written to the host's disk."""
+        connection = self._connection()
+        request = {**self._request(), "connection": json.dumps(connection)}
         await self.server.spawn(request)
-        self.kc = AsyncKernelClient(connection_file=str(connection), context=bounded_context())
-        self.kc.load_connection_file()
+        keeper = self.server.keeper_pid(self.ident)
+        inits = _children(keeper) if keeper else []
+        through = f"/proc/{keeper}/root{connection['ip']}"
+        if not inits or len(through) + len("-5") >= MAX_SOCKET_PATH:
+            self.server.kill(self.ident)
+            raise ForkServerError(f"the kernel's sockets cannot be reached ({through})")
+        self.anchor = inits[0]
+        self.kc = AsyncKernelClient(context=bounded_context())
+        self.kc.load_connection_info({**connection, "ip": through})
         start_bounded(self.kc)
         try:
             await self.kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
@@ -266,6 +306,13 @@ class ForkedKernel:
             await self.stop()
             raise
         self.kc.allow_stdin = False
+        self.watched.enter(self.anchor)
+
+    def kill_now(self, why: str) -> None:
+        """Kill the kernel and everything it started at once (from the memory watch), saying `why`."""
+        self.why_ended = why
+        if self.ident:
+            self.server.kill(self.ident)
 
     async def is_alive(self) -> bool:
         return self.server.alive(self.ident)
@@ -284,12 +331,21 @@ class ForkedKernel:
 
     async def stop(self, restart: bool = False) -> None:
         """Kill the kernel's process tree and wait (briefly) until it has ended."""
+        self.watched.leave()
         if self.kc is not None:
             close_context(self.kc)
             self.kc = None
         if self.ident:
             self.server.kill(self.ident)
             await self.server.wait_exited(self.ident)
+
+
+def _children(pid: int) -> list[int]:
+    """The children of `pid` (Linux /proc), [] when it is gone."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
 
 
 def shared_inputs(base: Path, files: Iterable[tuple[Path, str]]) -> Path:
@@ -349,9 +405,12 @@ async def probe_kernel(server: ForkServer, base: Path, box: Containment, spec: K
         remove_tree(root)
 
 
-def forked_kernel(server: ForkServer, base: Path, box: Containment, spec: KernelSpec) -> tuple[Path, ForkedKernel]:
-    """A (not yet started) kernel of `server` in a fresh folder under `base`: (its folder, the kernel)."""
+def forked_kernel(
+    server: ForkServer, base: Path, box: Containment, spec: KernelSpec, watch: MemoryWatch | None = None
+) -> tuple[Path, ForkedKernel]:
+    """A (not yet started) kernel of `server` in a fresh folder under `base`, watched by `watch` once started: (its
+    folder, the kernel)."""
     root, bwrap, data_at = sandbox_folder(base, (), box)
     bwrap = replace(bwrap, inputs=base / "inputs")
     data = (base / "data", data_at) if data_at is not None else None
-    return root, ForkedKernel(server, bwrap, spec, data)
+    return root, ForkedKernel(server, bwrap, spec, data, watch)

@@ -10,9 +10,9 @@ Per request (a JSON line on stdin), three processes:
 1. the *keeper*, forked in the server's PID namespace: it makes new mount, PID, network, IPC and UTS namespaces
    and waits for the next one; the server kills it to end the kernel (everything below dies with it);
 2. *init*, PID 1 of the new PID namespace: it mounts a fresh /proc, a fresh size-capped /tmp, HOME and scratch
-   folder (hiding every other kernel's folders), brings in the kernel's own socket folder, the data folder and
-   the request's `keep` folders (Python or the kit when they live under /tmp or HOME on the host), read-only but
-   the sockets, copies the assignment's files and the font cache, forks the kernel, drops every capability and
+   folder (hiding every other kernel's folders), a small tmpfs for the kernel's sockets and connection file,
+   brings in the data folder and the request's `keep` folders (Python or the kit when they live under /tmp or
+   HOME on the host), read-only, copies the assignment's files and the font cache, forks the kernel, drops every capability and
    reaps until the kernel ends;
 3. the *kernel*, PID 2: it enters a user namespace of its own where it is uid 1000 and may create no further user
    namespace, lowers its resource limits, drops every capability, sets no_new_privs, and becomes an IPython
@@ -102,6 +102,7 @@ CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
 MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 4096, 8192, 16384, 1 << 18
 MNT_DETACH = 2
+SOCKET_FOLDER_SIZE = 2**20  # bytes: five sockets and a connection file
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 CAPABILITY_VERSION_3 = 0x20080522
@@ -166,7 +167,7 @@ def _stage(request: dict) -> dict:
     stage = os.path.join(request["home"], ".coursekit-stage-" + request["id"])
     os.makedirs(stage)
     staged = {"": stage}
-    sources = [(key, request.get(key)) for key in ("run", "data", "inputs", "seed")]
+    sources = [(key, request.get(key)) for key in ("data", "inputs", "seed")]
     sources += [(f"keep{i}", path) for i, path in enumerate(request.get("keep", []))]
     for key, source in sources:
         if source:
@@ -223,8 +224,13 @@ def build_filesystem(request: dict) -> None:
     scratch = request["scratch"]
     os.makedirs(scratch, exist_ok=True)
     _mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"size={request['scratch_size']},mode=0700")
+    # The socket folder: a small tmpfs of the kernel's own (the grader reaches it through /proc/<keeper>/root),
+    # holding the connection file; nothing the kernel writes there reaches the host's disk.
     os.makedirs(request["run"])
-    _mount(staged.pop("run"), request["run"], None, MS_MOVE, what="move the socket folder")
+    _mount("tmpfs", request["run"], "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"size={SOCKET_FOLDER_SIZE},mode=0700")
+    if request.get("connection"):
+        with open(os.path.join(request["run"], "kernel.json"), "w") as f:
+            f.write(request["connection"])
     if "data" in staged:
         _place(staged.pop("data"), request["data_at"])
     os.makedirs(request["work"])

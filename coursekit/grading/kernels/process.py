@@ -26,8 +26,10 @@ from jupyter_client.kernelspec import KernelSpecManager
 
 from coursekit.execute import kernel_config
 from coursekit.grading.kernels.client import bounded_context, close_context, start_bounded
+from coursekit.grading.kernels.memory import Watched
 from coursekit.grading.kernels.sandbox import BwrapSpec, bwrap_argv
 from coursekit.grading.kernels.spec import TOKEN_VARIABLE, KernelSpec
+from coursekit.grading.kernels.watchdog import MemoryWatch, anchor_pid
 
 STARTUP_TIMEOUT = 60.0
 KERNEL_NAME = "coursekit-sandbox"  # written into each connection file (janitor.py looks for it)
@@ -58,9 +60,16 @@ class ProcessKernel:
     """
 
     def __init__(
-        self, folder: Path, spec: KernelSpec, bwrap: BwrapSpec | None = None, data_at: Path | None = None
+        self,
+        folder: Path,
+        spec: KernelSpec,
+        bwrap: BwrapSpec | None = None,
+        data_at: Path | None = None,
+        watch: MemoryWatch | None = None,
     ) -> None:
         self.folder = Path(folder)
+        self.why_ended = ""
+        self.watched = Watched(watch, spec.limits.memory, self.kill_now)
         self.spec = spec
         self.limits = spec.limits
         self.bwrap = bwrap
@@ -102,6 +111,19 @@ class ProcessKernel:
         start_bounded(self.kc)
         await self.kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
         self.kc.allow_stdin = False
+        if self.bwrap is not None:  # the kernel in bwrap's PID namespace: every process of the sandbox
+            self.watched.enter(anchor_pid(self.token, TOKEN_VARIABLE))
+        else:
+            self.watched.enter(getattr(self.km.provisioner, "pid", None), self.token)
+
+    def kill_now(self, why: str) -> None:
+        """Kill the kernel and everything it started at once (from the memory watch), saying `why`."""
+        self.why_ended = why
+        pid = getattr(self.km.provisioner, "pid", None)
+        if pid:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)  # bwrap's own process: its sandbox dies with it
+        kill_tagged(self.token)
 
     async def is_alive(self) -> bool:
         """True while the kernel process runs."""
@@ -122,6 +144,7 @@ class ProcessKernel:
     async def stop(self, restart: bool = False) -> None:
         """Kill the kernel's process group at once, then any process that still carries our token. With
         `restart`, the manager's ZMQ context is kept for the next start."""
+        self.watched.leave()
         if self.kc is not None:
             close_context(self.kc)
             self.kc = None
@@ -163,13 +186,17 @@ def kill_tagged(token: str) -> int:
 
 
 async def started(
-    folder: Path, spec: KernelSpec, bwrap: BwrapSpec | None = None, data_at: Path | None = None
+    folder: Path,
+    spec: KernelSpec,
+    bwrap: BwrapSpec | None = None,
+    data_at: Path | None = None,
+    watch: MemoryWatch | None = None,
 ) -> ProcessKernel:
     """A started ProcessKernel (stopped again if starting fails). A kernel that dies before it answers is started
     once more: an unsandboxed kernel's TCP ports are picked free, then bound by the kernel a moment later, and on a
     busy machine another process can take one in between (no student code has run yet)."""
     for attempt in range(1, START_ATTEMPTS + 1):
-        kernel = ProcessKernel(folder, spec, bwrap, data_at)
+        kernel = ProcessKernel(folder, spec, bwrap, data_at, watch)
         try:
             await kernel.start()
         except RuntimeError:

@@ -19,6 +19,7 @@ class Kernel(Protocol):
     folder: Path
     limits: Limits
     kc: Any
+    why_ended: str  # set when the grader stopped the kernel itself (over its memory cap): said in the row
 
     async def is_alive(self) -> bool: ...
 

@@ -22,6 +22,7 @@ from coursekit.grading.kernels.process import ProcessKernel, started
 from coursekit.grading.kernels.protocol import KernelProvider, Started
 from coursekit.grading.kernels.sandbox import BwrapSpec, Containment, sandbox_folder
 from coursekit.grading.kernels.spec import KernelSpec
+from coursekit.grading.kernels.watchdog import MemoryWatch
 from coursekit.grading.pool import preimport, settle
 from coursekit.grading.profile import Profile
 
@@ -58,12 +59,18 @@ async def _warm_up(kernel: ProcessKernel, spec: KernelSpec, profile: Profile) ->
 
 
 async def _start_process(
-    root: Path, folder: Path, spec: KernelSpec, bwrap: BwrapSpec | None, data_at: Path | None, profile: Profile
+    root: Path,
+    folder: Path,
+    spec: KernelSpec,
+    bwrap: BwrapSpec | None,
+    data_at: Path | None,
+    profile: Profile,
+    watch: MemoryWatch | None,
 ) -> Started:
     """Start a ProcessKernel in `folder` and warm it up; on failure, stop it and remove `root`."""
     try:
         with profile.timed("kernel start"):
-            kernel = await started(folder, spec, bwrap, data_at)
+            kernel = await started(folder, spec, bwrap, data_at, watch)
         try:
             await _warm_up(kernel, spec, profile)
         except BaseException:
@@ -80,12 +87,14 @@ class LocalProvider:
 
     name = LOCAL
 
-    def __init__(self, spec: KernelSpec, base: Path, profile: Profile | None = None) -> None:
-        self.spec, self.base, self.profile = spec, base, profile or Profile()
+    def __init__(
+        self, spec: KernelSpec, base: Path, profile: Profile | None = None, watch: MemoryWatch | None = None
+    ) -> None:
+        self.spec, self.base, self.profile, self.watch = spec, base, profile or Profile(), watch
 
     async def start(self) -> Started:
         root, work, data_at = local_folder(self.spec, self.base)
-        return await _start_process(root, work, self.spec, None, data_at, self.profile)
+        return await _start_process(root, work, self.spec, None, data_at, self.profile, self.watch)
 
     async def close(self) -> None:
         """Nothing of its own to end."""
@@ -96,12 +105,19 @@ class BubblewrapProvider:
 
     name = BUBBLEWRAP
 
-    def __init__(self, spec: KernelSpec, base: Path, box: Containment, profile: Profile | None = None) -> None:
-        self.spec, self.base, self.box, self.profile = spec, base, box, profile or Profile()
+    def __init__(
+        self,
+        spec: KernelSpec,
+        base: Path,
+        box: Containment,
+        profile: Profile | None = None,
+        watch: MemoryWatch | None = None,
+    ) -> None:
+        self.spec, self.base, self.box, self.profile, self.watch = spec, base, box, profile or Profile(), watch
 
     async def start(self) -> Started:
         root, bwrap, data_at = sandbox_folder(self.base, self.spec.files, self.box)
-        return await _start_process(root, bwrap.work, self.spec, bwrap, data_at, self.profile)
+        return await _start_process(root, bwrap.work, self.spec, bwrap, data_at, self.profile, self.watch)
 
     async def close(self) -> None:
         """Nothing of its own to end."""
@@ -120,12 +136,13 @@ class ForkServerProvider:
         box: Containment,
         fallback: KernelProvider,
         profile: Profile | None = None,
+        watch: MemoryWatch | None = None,
     ) -> None:
         self.server, self.spec, self.base, self.box = server, spec, base, box
-        self.fallback, self.profile = fallback, profile or Profile()
+        self.fallback, self.profile, self.watch = fallback, profile or Profile(), watch
 
     async def start(self) -> Started:
-        root, kernel = forked_kernel(self.server, self.base, self.box, self.spec)
+        root, kernel = forked_kernel(self.server, self.base, self.box, self.spec, self.watch)
         try:
             with self.profile.timed("kernel start"):
                 await kernel.start()
@@ -144,18 +161,24 @@ class ForkServerProvider:
 
 
 async def open_provider(
-    spec: KernelSpec, box: Containment | None, base: Path, warm: bool, profile: Profile | None = None
+    spec: KernelSpec,
+    box: Containment | None,
+    base: Path,
+    warm: bool,
+    profile: Profile | None = None,
+    watch: MemoryWatch | None = None,
 ) -> KernelProvider:
     """The provider for a batch, chosen here and nowhere else: unsandboxed, local; sandboxed and warm, the fork
-    server when it starts here, else (or when cold) a bubblewrap sandbox per kernel."""
+    server when it starts here, else (or when cold) a bubblewrap sandbox per kernel. Every kernel is watched by
+    `watch` (its memory with its children: memory.py)."""
     profile = profile if profile is not None else Profile()
     if box is None or not box.sandboxed:
-        return LocalProvider(spec, base, profile)
-    own = BubblewrapProvider(spec, base, box, profile)
+        return LocalProvider(spec, base, profile, watch)
+    own = BubblewrapProvider(spec, base, box, profile, watch)
     if not warm:
         return own
     with profile.timed("fork server"):
         server, _why = await start_server(base, box, spec)
     if server is None:
         return own
-    return ForkServerProvider(server, spec, base, box, own, profile)
+    return ForkServerProvider(server, spec, base, box, own, profile, watch)
