@@ -61,6 +61,7 @@ REFUSED = "UngradableAnswer"  # the ename of a test cell that did not run becaus
 LIMITS = {"items": 2_000_000, "depth": 60, "chars": 6 * 2**20}  # JSON quoted twice on its way: below kernels/client.MAX_MESSAGE
 SETUP_TIMEOUT = 20.0
 FETCH_TIMEOUT = 30.0
+REPLY_TIMEOUT = 5.0  # seconds the checker's execute_reply may come after its idle status
 NEVER_FETCHED = frozenset(
     {"In", "Out", "display", "get_ipython", "exit", "quit", "_", "__", "___", "_i", "_ii", "_iii", "_ih", "_oh",
      "_dh", "__builtins__", "__name__", "__doc__", "__spec__", "__loader__", "__package__"}
@@ -236,6 +237,17 @@ def _text_of(value: dict | None) -> str | None:
     return text if isinstance(text, str) else None
 
 
+def _values(text: str | None) -> dict | None:
+    """The student kernel's answer to a fetch, {name: entry}, or None when it is not such a dict."""
+    if text is None:
+        return None
+    try:
+        sent = json.loads(text)
+    except ValueError:
+        return None
+    return sent if isinstance(sent, dict) else None
+
+
 class CleanRoom:
     """One submission's student kernel and checker kernel; `run_instructor_cell` runs an instructor cell in the
     checker (see the module's docstring). `refusals` lists the values that were refused."""
@@ -280,12 +292,15 @@ class CleanRoom:
         expression = f"__import__({self.student_module!r}).dump_many({json.dumps(names)!r})"
         left = max(1.0, min(FETCH_TIMEOUT, deadline - time.monotonic()))
         text = _text_of(await evaluate(self.student, expression, left))
+        sent = _values(text)
         if text is None:
             if not await self.student.is_alive():
                 return []  # the kernel died: the tests meet undefined names, as they would have
-            payload = json.dumps({n: {"missing": 1} for n in names})
-        else:
-            payload = text
+            sent = {}
+        elif sent is None:
+            return ["the answers could not be read"]
+        unasked = sorted(str(k)[:40] for k in sent if k not in names)
+        payload = json.dumps({n: sent.get(n, {"missing": 1}) for n in names})  # only what the tests read
         answer = _text_of(
             await evaluate(self.checker, f"__import__({self.checker_module!r}).bind({payload!r})", FETCH_TIMEOUT)
         )
@@ -293,6 +308,11 @@ class CleanRoom:
             found = json.loads(answer) if answer is not None else ["the answers could not be passed to the tests"]
         except ValueError:
             found = ["the answers could not be passed to the tests"]
+        if not isinstance(found, list):
+            found = ["the answers could not be passed to the tests"]
+        if unasked:
+            found = [*found, f"values came back for names the tests did not ask for ({', '.join(unasked[:5])}): "
+                     "the notebook changed how the grader reads answers"]
         return [str(m) for m in found if isinstance(m, str)]
 
     async def run_instructor_cell(
@@ -352,9 +372,13 @@ class CleanRoom:
             run.outputs.append(_error_output(run.ename, run.evalue))
             run.seconds = time.monotonic() - t0
             return run
-        await _drain_shell(self.checker)
+        reply = await _execute_reply(_client(self.checker), msg_id)
         run = sink.finish()
         run.seconds = time.monotonic() - t0
+        if run.status == OK and reply.get("status") != "ok":  # the reply, not the absence of an error, says passed
+            run.status, run.ename = ERROR, str(reply.get("ename") or "CheckerError")[:80]
+            run.evalue = str(reply.get("evalue") or f"the result of {label} could not be read")[:2000]
+            run.outputs.append(_error_output(run.ename, run.evalue))
         return run
 
     async def _serve(self, msg_id: str, deadline: float, sink: _Collector | None) -> str:
@@ -418,6 +442,20 @@ class CleanRoom:
                 return json.dumps({"raised": ["RuntimeError", f"the kernel running {name}() stopped"]})
             return json.dumps({"timeout": 1})
         return text
+
+
+async def _execute_reply(kc: AsyncKernelClient, msg_id: str, timeout: float = REPLY_TIMEOUT) -> dict:
+    """The content of the checker's execute_reply to `msg_id` (other replies are dropped), or {} when none came
+    within `timeout` seconds (a reply the checker could not send)."""
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            msg = await kc.get_shell_msg(timeout=left)
+        except Empty:
+            break
+        if msg["parent_header"].get("msg_id") == msg_id:
+            return dict(msg["content"])
+    return {}
 
 
 def refused_message(refusals: list[str], shown: int = 4) -> str:

@@ -474,7 +474,11 @@ def install(name, role, allowed_modules, limits, namespace=None, folder=None):  
         prefix = "\x00coursekit-call:"
         refusals = []
 
+        def printable(text):
+            return text.encode("utf-8", "backslashreplace").decode("utf-8") if _type(text) is _str else text
+
         def raise_from(key, ename, message):
+            ename, message = printable(ename), printable(message)  # a lone surrogate would stop the reply
             cls = _getattr(_builtins, ename, None) if _type(ename) is _str else None
             if (
                 _type(cls) is _type
@@ -503,7 +507,7 @@ def install(name, role, allowed_modules, limits, namespace=None, folder=None):  
                 for stream, target in (("out", _sys.stdout), ("err", _sys.stderr)):
                     text = answer.pop(stream, "")
                     if _type(text) is _str and text:
-                        target.write(text[:max_stream])
+                        target.write(printable(text[:max_stream]))
                 if "timeout" in answer:
                     raise TimeoutError(f"{key}() did not finish in time")
                 if "raised" in answer:

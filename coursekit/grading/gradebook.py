@@ -124,7 +124,7 @@ class Gradebook:
                     result.auto_score,
                     result.auto_max,
                     time.time(),
-                    json.dumps(asdict(result)),
+                    json.dumps(printable(asdict(result))),
                 ),
             )
 
@@ -133,7 +133,7 @@ class Gradebook:
         rows = self.db.execute(
             "SELECT result FROM submissions WHERE assignment=? ORDER BY student", (assignment,)
         ).fetchall()
-        return [result_from_json(text) for (text,) in rows]
+        return [result_from_json(json.dumps(printable(json.loads(text)))) for (text,) in rows]
 
     def set_manual(self, assignment: str, scores: list[tuple[str, str, float | None, str]]) -> None:
         """Store (student, question, points, comment) given by a grader, replacing earlier ones; points None
@@ -180,3 +180,16 @@ class Gradebook:
             "SELECT student, question, points, comment FROM manual_scores WHERE assignment=?", (assignment,)
         ).fetchall()
         return {(s, q): (p, c) for s, q, p, c in rows}
+
+
+def printable(value: object) -> object:
+    """`value` with every string made encodable as UTF-8 (a lone surrogate from a kernel's message becomes the
+    text `\\ud800`), recursively through lists and dicts: what a kernel says can never stop a report being
+    written."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [printable(v) for v in value]
+    if isinstance(value, dict):
+        return {printable(k): printable(v) for k, v in value.items()}
+    return value

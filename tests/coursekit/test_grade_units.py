@@ -4,7 +4,9 @@ rules, manual scores, the gradebook, atomic CSVs and the written-answer pages.""
 from __future__ import annotations
 
 import csv
+import json
 import os
+from dataclasses import asdict
 from pathlib import Path
 
 import nbformat
@@ -223,6 +225,27 @@ def test_gradebook_replaces_rows_and_knows_what_is_current(tmp_path):
     book.store("ps1", Result("ann", "ann.ipynb", "timeout"), "sha-a", "fp")
     assert not book.is_current("ps1", "ann", "sha-a", "fp")  # timeouts and errors are graded again
     book.close()
+
+
+def test_a_gradebook_poisoned_by_text_a_kernel_sent_reads_back_writable(tmp_path):
+    # a row stored before the grader made kernels' text printable: its lone surrogate crashed every later report
+    book = Gradebook(tmp_path)
+    odd = Result("ann", "ann.ipynb", "refused", "REFUSED: odd \ud800 text")
+    book.db.execute(
+        "INSERT INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?)",
+        ("ps1", "ann", "ann.ipynb", "sha", "fp", "refused", 0, 0, 0.0, json.dumps(asdict(odd))),
+    )
+    with pytest.raises(UnicodeEncodeError):  # control: the stored text as it is cannot be written as UTF-8
+        (tmp_path / "control.txt").write_text(odd.message, encoding="utf-8")
+    (read,) = book.results("ps1")
+    book.store("ps1", odd, "sha", "fp")
+    (stored,) = book.results("ps1")
+    book.close()
+    for message in (read.message, stored.message):
+        assert message == "REFUSED: odd \\ud800 text", message
+        atomic_write(tmp_path / "grades.csv", message)
+    atomic_write(tmp_path / "raw.csv", odd.message)  # and a report written from the raw text does not stop
+    assert (tmp_path / "raw.csv").read_text(encoding="utf-8") == "REFUSED: odd \\ud800 text"
 
 
 def test_atomic_write_leaves_no_temporary_files(tmp_path):

@@ -54,6 +54,7 @@ REFUSED = {  # what the row and the feedback page must say
     "guard_replaced": ["the answers could not be read"],  # its values come back as "[]"
 }
 LEAKING = ("leak_in",)
+RED_TEAM = ("surrogate_error", "extra_names", "odd_text")  # found with the grader's source in hand
 HONEST = ("honest", "peer")
 HIDDEN_INPUTS = ("Miracle berry cures cancer", "MIRACLE, miracle!")  # text of the hidden tests only
 # Hidden checks written with the libraries a student can patch (the copy of the source gets them; same answers).
@@ -229,7 +230,7 @@ def sandboxed(tmp_path_factory) -> Scene:
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory) -> Scene:
     """The forging and leaking attacks with the clean room, without the sandbox (they touch nothing outside)."""
-    students = (*FORGING, *PARTLY, *LEAKING, "honest")
+    students = (*FORGING, *PARTLY, *LEAKING, *RED_TEAM, "honest")
     return _grade(tmp_path_factory.mktemp("clean"), "none", clean_room=True, students=students)
 
 
@@ -460,3 +461,35 @@ def test_honest_submissions_are_graded_exactly_as_without_protection(sandboxed, 
         for column in ("q1-tests", "q2-tests", "q3-written", "autograded", "total", "status", "message"):
             assert got[column] == control[column], (student, column)
     assert unprotected.rows["honest"]["sandbox"] == "none"
+
+
+# --- found by a red team with the grader's source in hand ------------------------------------------------------
+
+
+def test_with_the_clean_room_an_error_that_cannot_be_sent_still_fails_its_test(clean):
+    # the checker's reply, not the absence of an error message, says a test passed; the message is made sendable
+    row = clean.rows["surrogate_error"]
+    assert _score(row) == ("0", "1", "graded"), row
+    assert "\\ud800" in _feedback(clean, "surrogate_error")
+
+
+def test_control_in_kernel_an_error_that_cannot_be_sent_passes_its_test(unprotected):
+    assert _score(unprotected.rows["surrogate_error"]) == ("2", "1", "graded")
+
+
+def test_with_the_clean_room_names_the_tests_did_not_ask_for_are_not_bound(clean):
+    row = clean.rows["extra_names"]
+    assert (row["q1-tests"], row["status"]) == ("0", "refused"), row  # its function returns floats
+    assert "did not ask for (isinstance)" in row["message"], row["message"]
+
+
+def test_control_in_kernel_the_students_isinstance_passes_the_check(unprotected):
+    assert _score(unprotected.rows["extra_names"])[0] == "2"
+
+
+def test_text_a_kernel_cannot_encode_is_written_escaped_and_the_batch_goes_on(clean):
+    row = clean.rows["odd_text"]
+    assert row["status"] == "refused" and "odd \\ud800 text" in row["message"], row
+    assert "odd \\ud800 text" in _feedback(clean, "odd_text")
+    with pytest.raises(UnicodeEncodeError):  # control: the text as the kernel sent it cannot be written as UTF-8
+        (clean.root / "control.txt").write_text("odd \ud800 text", encoding="utf-8")
