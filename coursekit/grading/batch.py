@@ -29,7 +29,7 @@ from coursekit.grading.kernels.memory import WATCH_INTERVAL
 from coursekit.grading.kernels.protocol import KernelProvider
 from coursekit.grading.kernels.providers import open_provider
 from coursekit.grading.kernels.sandbox import Containment, SandboxChoice, containment
-from coursekit.grading.kernels.spec import TOKEN_VARIABLE, KernelSpec
+from coursekit.grading.kernels.spec import TOKEN_VARIABLE, KernelSpec, Limits
 from coursekit.grading.kernels.watchdog import MemoryWatch
 from coursekit.grading.lms import ExportSettings
 from coursekit.grading.manual import apply_manual
@@ -150,6 +150,7 @@ class BatchOutcome:
     exports: list[Path] = field(default_factory=list)
     sandbox: SandboxChoice | None = None
     profile: Profile = field(default_factory=Profile)
+    limits: Limits | None = None
 
 
 def grade_batch(
@@ -244,7 +245,7 @@ def grade_batch(
         book.close()
     profile.submissions, profile.wall = len(todo), time.monotonic() - t0
     return BatchOutcome(
-        results, len(todo), reused, time.monotonic() - t0, exports, box.choice if box else None, profile
+        results, len(todo), reused, time.monotonic() - t0, exports, box.choice if box else None, profile, options.limits
     )
 
 

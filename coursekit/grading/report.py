@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 from coursekit.grading.class_report import write_class_report
 from coursekit.grading.feedback import feedback_html, safe_name
 from coursekit.grading.kernels.sandbox import SandboxChoice
+from coursekit.grading.kernels.spec import Limits
 from coursekit.grading.lms import PLAIN_FILE, ExportSettings, feedback_zips, write_exports
 from coursekit.grading.score import Result
 from coursekit.grading.status import Status
@@ -227,12 +228,35 @@ def sandbox_line(choice: SandboxChoice) -> str:
     )
 
 
+def limits_line(limits: Limits, sandboxed: bool, as_root: bool) -> str:
+    """The summary's line about resource limits, saying how each is applied: the memory of a kernel with its
+    children by the grader's memory watch (no cgroup is set up), processes by RLIMIT_NPROC in the kernel's own user
+    namespace (which never binds root)."""
+    mb = 2**20
+    memory = (
+        f"memory {limits.memory // mb} MB a process and {limits.memory // mb} MB a kernel with its children "
+        "(the grader's memory watch; no cgroup v2 is set up)"
+        if limits.memory > 0
+        else "memory not capped"
+    )
+    if not sandboxed or limits.processes <= 0:
+        processes = "processes not capped (no sandbox)" if not sandboxed else "processes not capped"
+    elif as_root:
+        processes = f"processes {limits.processes} a kernel, NOT enforced: you grade as root, which RLIMIT_NPROC never binds"
+    else:
+        processes = f"processes {limits.processes} a kernel (RLIMIT_NPROC in its own user namespace)"
+    times = f"{limits.cell_timeout:g} s a cell, {limits.notebook_timeout:g} s a notebook"
+    return f"limits: {memory}; {processes}; {times}"
+
+
 def print_summary(outcome: BatchOutcome, assignment: Assignment, out: Path, stream: TextIO | None = None) -> None:
     """The end of a run: the class summary, the sandbox used, what was written and where to start."""
     stream = stream or sys.stdout
     print(summary(outcome.results, assignment.auto_max, outcome.seconds), file=stream)
     if outcome.sandbox is not None:
         print(sandbox_line(outcome.sandbox), file=stream)
+        if outcome.limits is not None:
+            print(limits_line(outcome.limits, outcome.sandbox.sandboxed, os.geteuid() == 0), file=stream)
     print(
         f"coursekit grade: {outcome.graded_now} graded now, {outcome.reused} unchanged since the last run; "
         f"wrote {out}/grades.csv, grades-long.csv, grades-lms.csv, feedback/, report.html, questions.csv"

@@ -17,9 +17,10 @@ from coursekit.errors import CoursekitError
 from coursekit.grading.assignment import load_assignment
 from coursekit.grading.feedback import feedback_html, safe_name
 from coursekit.grading.gradebook import Gradebook
+from coursekit.grading.kernels.spec import Limits
 from coursekit.grading.manual import apply_manual, read_manual_scores
 from coursekit.grading.prepare import SubmissionProblem, check_assignment, read_submission, restore
-from coursekit.grading.report import atomic_write
+from coursekit.grading.report import atomic_write, limits_line
 from coursekit.grading.roster import resolve
 from coursekit.grading.run import CellRun
 from coursekit.grading.score import QuestionResult, Result, explain, partial_credit, score_test
@@ -294,3 +295,13 @@ def test_load_assignment_by_id_or_path(ps1, fixture_root):
     assert by_path.id == "ps1" and by_path.fingerprint() == ps1.fingerprint()
     with pytest.raises(CoursekitError, match="unknown assignment 'nope'"):
         load_assignment("nope", fixture_root)
+
+
+def test_the_summary_says_how_each_limit_is_applied():
+    limits = Limits(memory=1024 * 2**20, processes=64)
+    as_user = limits_line(limits, sandboxed=True, as_root=False)
+    assert "1024 MB a kernel with its children (the grader's memory watch; no cgroup v2" in as_user
+    assert "processes 64 a kernel (RLIMIT_NPROC in its own user namespace)" in as_user
+    assert "NOT enforced: you grade as root" in limits_line(limits, sandboxed=True, as_root=True)
+    assert "processes not capped (no sandbox)" in limits_line(limits, sandboxed=False, as_root=False)
+    assert "memory not capped" in limits_line(Limits(memory=0), sandboxed=True, as_root=False)

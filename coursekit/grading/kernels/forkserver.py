@@ -38,16 +38,19 @@ from coursekit.grading.kernels.sandbox import (
     SHM_SIZE,
     BwrapSpec,
     Containment,
+    box_spec,
     bwrap_argv,
     sandbox_folder,
 )
-from coursekit.grading.kernels.seccomp import filter_file
 from coursekit.grading.kernels.spec import Imports, KernelSpec, kernel_flags
 from coursekit.grading.kernels.watchdog import MemoryWatch, host_pid
 
 PROGRAM_MODULE = "coursekit.grading.kernels.forkserver_program"
 SERVER_CAPS = ("CAP_SYS_ADMIN", "CAP_SETPCAP", "CAP_SETFCAP")  # namespaces, mounts, dropping caps, uid map
 MAX_SOCKET_PATH = 108  # bytes: a Unix socket's path, with its terminating NUL (Linux sun_path)
+SOCKETS_INSIDE = "/dev/.coursekit-sockets"  # a forked kernel's socket folder, as it sees it: short, so that the
+# grader's path to it through /proc/<keeper>/root stays within MAX_SOCKET_PATH whatever the host's temporary folder
+# (and in /dev, so that /tmp and HOME are a freshly started kernel's)
 SERVER_TIMEOUT = 180.0  # seconds for the server to import the assignment's modules
 
 
@@ -249,7 +252,6 @@ class ForkedKernel:
         memory, file_size, processes = self.spec.rlimits(sandboxed=True)
         return {
             "id": self.ident,
-            "run": str(self.bwrap.run),
             "work": str(self.bwrap.work),
             "scratch": str(self.bwrap.scratch),
             "inputs": str(self.bwrap.inputs),
@@ -267,7 +269,8 @@ class ForkedKernel:
             "processes": processes,
             "shm_size": SHM_SIZE,
             "env": env,
-            "argv": kernel_flags(str(self.bwrap.run / "kernel.json")),
+            "sockets": SOCKETS_INSIDE,
+            "argv": kernel_flags(f"{SOCKETS_INSIDE}/kernel.json"),
         }
 
     def _connection(self) -> dict:
@@ -276,7 +279,7 @@ class ForkedKernel:
         ports = dict(zip(names, range(1, 6), strict=True))
         return {
             **ports,
-            "ip": str(self.bwrap.run / "kernel"),
+            "ip": f"{SOCKETS_INSIDE}/kernel",
             "key": secrets.token_hex(32),
             "transport": "ipc",
             "signature_scheme": "hmac-sha256",
@@ -363,24 +366,8 @@ async def start_server(base: Path, box: Containment, spec: KernelSpec) -> tuple[
     as `spec` says; (None, why) when it cannot run here."""
     server_folder = base / "server"  # the spec's writable `run` folder (the server writes nothing there)
     server_folder.mkdir(exist_ok=True)
-    extra: tuple[tuple[Path, Path], ...] = ()
-    data_at = None
-    if box.data_dir is not None:
-        data_at = base / "data"
-        extra = ((Path(box.data_dir), data_at),)
-    bwrap = BwrapSpec(
-        scratch=base,
-        work=base,
-        inputs=shared_inputs(base, spec.files),
-        run=server_folder,
-        readonly=box.readonly,
-        extra_readonly=extra,
-        env=spec.environment("", data_at, sandboxed=True),
-        scratch_size=box.scratch_size,
-        disable_userns=box.disable_userns,
-        home_seed=spec.home_seed,
-        seccomp=filter_file(base) if box.seccomp else None,
-    )
+    bwrap, data_at = box_spec(box, base, base, shared_inputs(base, spec.files), server_folder, base)
+    bwrap = replace(bwrap, env=spec.environment("", data_at, sandboxed=True), home_seed=spec.home_seed)
     server = ForkServer(server_argv(bwrap, spec.home_seed, shutil.which("bwrap") or "bwrap"), base, spec.imports)
     try:
         await server.start()

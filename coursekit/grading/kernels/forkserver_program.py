@@ -162,7 +162,7 @@ def drop_capabilities() -> None:
 
 
 def _stage(request: dict) -> dict:
-    """Bind what the kernel keeps (its sockets, the data) or copies (inputs, font cache) into a folder of the
+    """Bind what the kernel keeps (the data) or copies (inputs, font cache) into a folder of the
     server's HOME, before the fresh /tmp and scratch folder hide where they are."""
     stage = os.path.join(request["home"], ".coursekit-stage-" + request["id"])
     os.makedirs(stage)
@@ -209,6 +209,15 @@ def build_filesystem(request: dict) -> None:
     os.makedirs("/dev/shm", exist_ok=True)
     shm = f"size={request.get('shm_size', 64 * 2**20)},mode=1777"
     _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, shm, "mount /dev/shm")
+    # The socket folder: a small tmpfs of the kernel's own in /dev (the grader reaches it through /proc/<keeper>/root),
+    # holding the connection file; nothing the kernel writes there reaches the host's disk. Its mount point is made
+    # once in the batch's /dev; each kernel mounts its own tmpfs on it, in its own mount namespace.
+    sockets = request["sockets"]
+    os.makedirs(sockets, exist_ok=True)
+    _mount("tmpfs", sockets, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"size={SOCKET_FOLDER_SIZE},mode=0700")
+    if request.get("connection"):
+        with open(os.path.join(sockets, "kernel.json"), "w") as f:
+            f.write(request["connection"])
     _mount(None, "/dev", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, what="/dev read-only")
     # Folders the kernel needs (the Python installation, the kit's packages) that live under /tmp or HOME on the
     # host (a checkout in /tmp): shown again on top of the fresh /tmp now, and of the fresh HOME below.
@@ -224,13 +233,6 @@ def build_filesystem(request: dict) -> None:
     scratch = request["scratch"]
     os.makedirs(scratch, exist_ok=True)
     _mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"size={request['scratch_size']},mode=0700")
-    # The socket folder: a small tmpfs of the kernel's own (the grader reaches it through /proc/<keeper>/root),
-    # holding the connection file; nothing the kernel writes there reaches the host's disk.
-    os.makedirs(request["run"])
-    _mount("tmpfs", request["run"], "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"size={SOCKET_FOLDER_SIZE},mode=0700")
-    if request.get("connection"):
-        with open(os.path.join(request["run"], "kernel.json"), "w") as f:
-            f.write(request["connection"])
     if "data" in staged:
         _place(staged.pop("data"), request["data_at"])
     os.makedirs(request["work"])

@@ -328,6 +328,30 @@ def containment(
     return Containment(choice, shown, data_dir, scratch_size, supports_disable_userns(bwrap), seccomp)
 
 
+def box_spec(
+    box: Containment, scratch: Path, work: Path, inputs: Path, run: Path, data_parent: Path
+) -> tuple[BwrapSpec, Path | None]:
+    """The BwrapSpec of a sandbox as `box` says, with these folders, the data folder shown at `data_parent`/data;
+    (the spec, where the kernel finds the data folder or None)."""
+    extra: tuple[tuple[Path, Path], ...] = ()
+    data_at = None
+    if box.data_dir is not None:
+        data_at = data_parent / "data"
+        extra = ((Path(box.data_dir), data_at),)
+    spec = BwrapSpec(
+        scratch=scratch,
+        work=work,
+        inputs=inputs,
+        run=run,
+        readonly=box.readonly,
+        extra_readonly=extra,
+        scratch_size=box.scratch_size,
+        disable_userns=box.disable_userns,
+        seccomp=filter_file(scratch) if box.seccomp else None,
+    )
+    return spec, data_at
+
+
 def sandbox_folder(
     base: Path, files: Iterable[tuple[Path, str]], box: Containment
 ) -> tuple[Path, BwrapSpec, Path | None]:
@@ -341,20 +365,5 @@ def sandbox_folder(
     for path, name in files:
         (inputs / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, inputs / name)
-    extra: tuple[tuple[Path, Path], ...] = ()
-    data_at = None
-    if box.data_dir is not None:
-        data_at = root / "data"
-        extra = ((Path(box.data_dir), data_at),)
-    spec = BwrapSpec(
-        scratch=Path(base),
-        work=root / "work",
-        inputs=inputs,
-        run=run,
-        readonly=box.readonly,
-        extra_readonly=extra,
-        scratch_size=box.scratch_size,
-        disable_userns=box.disable_userns,
-        seccomp=filter_file(base) if box.seccomp else None,
-    )
+    spec, data_at = box_spec(box, Path(base), root / "work", inputs, run, root)
     return root, spec, data_at
