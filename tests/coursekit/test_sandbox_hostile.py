@@ -20,7 +20,7 @@ import socket
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -162,7 +162,9 @@ def _with_library_checks(source: str, gid: str) -> str:
     return head + begin + (HIDDEN_Q1 if gid == "q1-tests" else HIDDEN_Q2) + end + tail
 
 
-def _grade(tmp: Path, mode: str, clean_room: bool, students: tuple[str, ...] | None = None) -> Scene:
+def _grade(
+    tmp: Path, mode: str, clean_room: bool, students: tuple[str, ...] | None = None, memory: int | None = None
+) -> Scene:
     root = tmp / "course"
     for folder in ("solutions", "exercises"):
         shutil.copytree(FIXTURES / "assignments" / folder, root / folder)
@@ -200,8 +202,12 @@ def _grade(tmp: Path, mode: str, clean_room: bool, students: tuple[str, ...] | N
         mp.chdir(root)
         assignment = load_assignment(str(source))
         found = find_submissions([subs], "ps1", "ps1")
+        limits = Limits(cell_timeout=10, notebook_timeout=60)
         options = Options(
-            limits=Limits(cell_timeout=10, notebook_timeout=60), jobs=2, sandbox=mode, clean_room=clean_room
+            limits=limits if memory is None else replace(limits, memory=memory),
+            jobs=2,
+            sandbox=mode,
+            clean_room=clean_room,
         )
         try:
             scene.phases = grade_batch(assignment, found, scene.out, options).profile.counts
@@ -238,7 +244,7 @@ def clean(tmp_path_factory) -> Scene:
 def unprotected(tmp_path_factory) -> Scene:
     """The negative control: no sandbox, tests in the student's kernel. What the attacks leave behind is noted,
     then removed."""
-    scene = _grade(tmp_path_factory.mktemp("unprotected"), "none", clean_room=False)
+    scene = _grade(tmp_path_factory.mktemp("unprotected"), "none", clean_room=False, memory=0)  # no memory cap
     for pid in scene.late_pids:
         try:
             os.kill(pid, signal.SIGKILL)
@@ -303,7 +309,7 @@ def test_the_number_of_processes_is_capped_in_the_sandbox(sandboxed):
 
 @needs_bwrap
 def test_a_flood_of_output_is_bounded_and_marked(sandboxed):
-    # 3 displays of 40 MB: each is above kernel.MAX_MESSAGE, so the grader never holds one; the cell then hears
+    # 3 displays of 40 MB: each is above kernels/client.MAX_MESSAGE, so the grader never holds one; the cell then hears
     # nothing more from its kernel and times out (the row says so)
     row = sandboxed.rows["flood"]
     assert _score(row) == ("2", "1", "graded") and "timed out" in row["message"], row
@@ -493,3 +499,14 @@ def test_text_a_kernel_cannot_encode_is_written_escaped_and_the_batch_goes_on(cl
     assert "odd \\ud800 text" in _feedback(clean, "odd_text")
     with pytest.raises(UnicodeEncodeError):  # control: the text as the kernel sent it cannot be written as UTF-8
         (clean.root / "control.txt").write_text("odd \ud800 text", encoding="utf-8")
+
+
+@needs_bwrap
+def test_a_kernel_whose_children_pass_its_memory_cap_is_stopped_and_keeps_its_marks(sandboxed):
+    row = sandboxed.rows["memory_children"]
+    assert (row["q1-tests"], row["q2-tests"], row["status"]) == ("2", "1", "error"), row
+    assert "above the 2048 MB limit, and the grader stopped it" in row["message"], row["message"]
+
+
+def test_control_unprotected_children_hold_more_than_the_cap(unprotected):
+    assert _answer_errors(unprotected, "memory_children") == ["RuntimeError: MEMORY:held=3,alive=3"]

@@ -182,23 +182,31 @@ class MemoryWatch:
     def scan(self) -> dict[str, int]:
         """One pass over /proc: each watched kernel's total bytes. A kernel over its limit is no longer watched and
         its `on_exceed` is called."""
-        if not self._watched:
-            return {}
-        current = _Pass.take(self.proc, [watched.member.needle for watched in self._watched.values()])
-        totals: dict[str, int] = {}
-        for key, watched in list(self._watched.items()):
-            if key not in self._watched:  # unwatched by an earlier key's on_exceed
-                continue
-            totals[key] = sum(proportional_bytes(pid, self.proc) for pid in current.members(watched.member))
-            if totals[key] > watched.limit:
-                del self._watched[key]
-                watched.on_exceed(key, totals[key])
+        totals = self._measure(list(self._watched.items()))
+        self._report(totals)
         return totals
 
+    def _measure(self, watched: list[tuple[str, _Watched]]) -> dict[str, int]:
+        """The total bytes of each of `watched` (a snapshot: safe to run in another thread)."""
+        if not watched:
+            return {}
+        current = _Pass.take(self.proc, [w.member.needle for _key, w in watched])
+        return {key: sum(proportional_bytes(pid, self.proc) for pid in current.members(w.member)) for key, w in watched}
+
+    def _report(self, totals: dict[str, int]) -> None:
+        """Call `on_exceed` once for each kernel still watched whose total passed its limit, and stop watching it."""
+        for key, total in totals.items():
+            watched = self._watched.get(key)
+            if watched is not None and total > watched.limit:
+                del self._watched[key]
+                watched.on_exceed(key, total)
+
     async def run(self, interval: float = 0.25) -> None:
-        """Scan every `interval` seconds until cancelled."""
+        """Scan every `interval` seconds until cancelled; the reading of /proc runs in a thread, so that the event
+        loop goes on serving the kernels meanwhile, and `on_exceed` is called in the loop."""
         while True:
-            self.scan()
+            totals = await asyncio.to_thread(self._measure, list(self._watched.items()))
+            self._report(totals)
             await asyncio.sleep(interval)
 
 
