@@ -6,6 +6,7 @@ a batch falls back to one sandbox per kernel when the server cannot start, and g
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 from pathlib import Path
@@ -240,29 +241,16 @@ def test_control_a_kernel_in_its_own_bwrap_writes_its_socket_folder_on_the_host(
     assert seen["written"] == 64 and "filler" in on_host, (seen, on_host)
 
 
-CHILDREN_HOLD_MEMORY = r"""
-import json, os, time
-_r, _w = os.pipe()
-_children = []
-for _ in range(3):  # each child holds 800 MB, under the per-process cap; together 2400 MB, above the 2048 MB cap
-    _pid = os.fork()
-    if _pid == 0:
-        try:
-            _held = bytearray(800 * 2**20)
-            for _i in range(0, len(_held), 4096):
-                _held[_i] = 1
-            os.write(_w, b"y")
-        except MemoryError:
-            os.write(_w, b"n")
-        time.sleep(30)
-        os._exit(0)
-    _children.append(_pid)
-_answers = b""
-while len(_answers) < 3:
-    _answers += os.read(_r, 3)
-time.sleep(2)  # the watch scans every 0.25 s
-print(json.dumps({"held": _answers.count(b"y"), "alive": sum(os.waitpid(p, os.WNOHANG) == (0, 0) for p in _children)}))
-"""
+def _hostile(name: str) -> str:
+    """A cell of the hostile fixtures (tests/fixtures/submissions/make_hostile.py), read as text, not imported."""
+    tree = ast.parse((FIXTURES.parent / "submissions" / "make_hostile.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [getattr(n, "id", "") for n in node.targets] == [name]:
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"no {name} in make_hostile.py")
+
+
+CHILDREN_HOLD_MEMORY = _hostile("MEMORY_CHILDREN")  # three children of 800 MB; raises "MEMORY:held=..,alive=.."
 
 
 async def _hold_memory(tmp_path: Path, watched: bool) -> tuple[str, bool, str]:
@@ -281,7 +269,9 @@ async def _hold_memory(tmp_path: Path, watched: bool) -> tuple[str, bool, str]:
         texts: list[str] = []
         try:
             await kernel.kc.execute_interactive(
-                CHILDREN_HOLD_MEMORY, timeout=20, output_hook=lambda m: texts.append(m["content"].get("text", ""))
+                CHILDREN_HOLD_MEMORY,
+                timeout=20,
+                output_hook=lambda m: texts.append(m["content"].get("text", "") + m["content"].get("evalue", "")),
             )
         except TimeoutError:
             texts.append("no reply")
@@ -304,4 +294,4 @@ def test_a_kernel_whose_children_together_pass_its_memory_cap_is_stopped(tmp_pat
 @needs_bwrap
 def test_control_without_the_watch_the_children_hold_more_than_the_cap(tmp_path):
     output, alive, why = asyncio.run(_hold_memory(tmp_path, watched=False))
-    assert alive and '"held": 3, "alive": 3' in output and why == "", (output, alive, why)
+    assert alive and 'MEMORY:held=3,alive=3' in output and why == "", (output, alive, why)
