@@ -484,6 +484,7 @@ def install(name, role, allowed_modules, limits, namespace=None, folder=None):  
                 _type(cls) is _type
                 and _issubclass(cls, _Exception)
                 and cls is not AssertionError
+                and not _issubclass(cls, (StopIteration, StopAsyncIteration))  # would end a map() or loop silently
                 and _getattr(cls, "__module__", "") == "builtins"
             ):
                 try:

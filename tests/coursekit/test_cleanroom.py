@@ -227,3 +227,68 @@ def test_what_a_call_prints_is_passed_on_to_the_test_cell(room):
     answer = json.loads(module.call("noisy", module.encode(([], {}), "args")))
     assert answer["ok"] == 1 and answer["out"] == "hello\n"
     assert answer["err"] == "to stderr\n"
+
+
+# --- the checker's side of a call: what a student's function raised, raised again -------------------------------
+
+
+@pytest.fixture
+def checker(monkeypatch):
+    """The checker-side module, installed in this process; a call's reply is taken from `replies` (as the grader
+    would answer the checker's input request after running the call in the student's kernel)."""
+    import IPython
+
+    replies: list[str] = []
+
+    class Kernel:
+        def raw_input(self, prompt: str) -> str:
+            return replies.pop(0)
+
+    class Shell:
+        user_ns: dict = {}
+        kernel = Kernel()
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: Shell())
+    scope: dict = {}
+    exec(KERNEL_CODE.read_text(encoding="utf-8"), scope)  # noqa: S102 - the kit's own file
+    name = scope["install"]("_coursekit_test_checker", "checker", [], LIMITS)
+    module = sys.modules[name]
+    module.bind(json.dumps({"answer": {"function": 1}}))
+    yield Shell.user_ns["answer"], replies
+    del sys.modules[name]
+
+
+def _raised(call, replies, ename: str, message: str) -> BaseException:
+    replies.append(json.dumps({"raised": [ename, message]}))
+    with pytest.raises(BaseException) as caught:
+        call()
+    return caught.value
+
+
+def test_a_students_assertion_error_does_not_pose_as_the_tests_own(checker):
+    call, replies = checker
+    error = _raised(call, replies, "AssertionError", "expected 3")
+    assert not isinstance(error, AssertionError) and str(error) == "AssertionError: expected 3"
+    assert type(_raised(call, replies, "ValueError", "bad")) is ValueError  # a built-in error keeps its class
+
+
+def test_a_students_stop_iteration_does_not_end_a_loop_of_the_tests_silently(checker):
+    call, replies = checker
+    error = _raised(call, replies, "StopIteration", "")
+    assert not isinstance(error, StopIteration)
+    replies.append(json.dumps({"raised": ["StopIteration", ""]}))
+    with pytest.raises(Exception):  # noqa: B017 - any error: the map() below must not just end
+        list(map(lambda _: call(), [1]))
+
+
+def test_control_a_stop_iteration_raised_in_a_map_ends_it_silently():
+    def answer(_):
+        raise StopIteration
+
+    assert list(map(answer, [1, 2])) == []  # what a test would see if the checker raised it again as it was
+
+
+def test_a_message_that_cannot_be_encoded_is_made_printable(checker):
+    call, replies = checker
+    error = _raised(call, replies, "ValueError", "x\ud800")
+    assert type(error) is ValueError and str(error).encode("utf-8") == b"x\\ud800"
