@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from nbformat import NotebookNode
 
 from coursekit.grading.cleanup import remove_tree
+from coursekit.grading.kernels.preimport import MODULE as PREIMPORT_MODULE
 from coursekit.grading.kernels.sandbox import BwrapSpec, Containment, bwrap_argv, sandbox_folder
 from coursekit.grading.kernels.spec import Imports, KernelSpec
 
@@ -85,32 +86,11 @@ def assignment_imports(nb: NotebookNode) -> Imports:
     return tuple((module, tuple(names)) for module, names in found.items())
 
 
-PREIMPORT_CODE = """\
-def _coursekit_preimport(wanted):
-    import importlib, time
-    failed, t0 = [], time.perf_counter()
-    for module, names in wanted:
-        try:
-            loaded = importlib.import_module(module)
-        except BaseException as exc:
-            failed.append(module + ": " + type(exc).__name__)
-            continue
-        for name in names:
-            if not hasattr(loaded, name):
-                try:
-                    importlib.import_module(module + "." + name)
-                except BaseException:
-                    pass
-    return {"failed": failed, "seconds": time.perf_counter() - t0}
-_coursekit_result.append(_coursekit_preimport(WANTED))
-"""
-
-
 def preimport_expression(imports: Imports) -> str:
-    """A user expression that imports `imports` in the kernel and evaluates to a JSON text
-    {"failed": [...], "seconds": s}; it binds no name in the user's namespace (it runs in a scratch dict)."""
-    code = PREIMPORT_CODE.replace("WANTED", repr([list(pair) for pair in imports]))
-    return f"(lambda r: (exec({code!r}, {{'_coursekit_result': r}}), __import__('json').dumps(r[0]))[1])([])"
+    """A user expression that imports `imports` in the kernel (kernels/preimport.py) and evaluates to a JSON text
+    {"failed": [...], "seconds": s}; it binds no name in the user's namespace."""
+    wanted = [[module, list(names)] for module, names in imports]
+    return f"__import__({PREIMPORT_MODULE!r}, fromlist=['silently']).silently({wanted!r})"
 
 
 async def preimport(kernel: Kernel, imports: Imports, timeout: float = PREIMPORT_TIMEOUT) -> dict:
@@ -258,18 +238,15 @@ def compile_packages(folders: tuple[Path, ...]) -> tuple[Path, ...]:
 
 
 FONT_CACHE_CODE = """\
-import importlib, json, os, shutil, sys
+import json, os, shutil, sys
+from coursekit.grading.kernels.preimport import import_all
 inputs, out, wanted, seed = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
 shutil.copytree(inputs, ".", dirs_exist_ok=True)
 home = os.path.expanduser("~")
 if seed:
     for name in os.listdir(seed):
         shutil.copytree(os.path.join(seed, name), os.path.join(home, name), dirs_exist_ok=True)
-for module, names in wanted:
-    try:
-        importlib.import_module(module)
-    except BaseException:
-        pass
+import_all(wanted)
 answer = {"matplotlib": "matplotlib.font_manager" in sys.modules, "modules": sorted(sys.modules)}
 if answer["matplotlib"] and not seed:
     shutil.copytree(home, os.path.join(out, "seed"))  # what the imports made: matplotlib's and fontconfig's caches

@@ -16,7 +16,8 @@ import pytest
 from coursekit.grading.assignment import load_assignment
 from coursekit.grading.batch import grade_batch
 from coursekit.grading.kernels import forkserver, providers
-from coursekit.grading.kernels.forkserver import ForkServerError, encode_imports, forked_kernel, start_server
+from coursekit.grading.kernels.forkserver import ForkServerError, forked_kernel, start_server
+from coursekit.grading.kernels.preimport import decode, encode
 from coursekit.grading.kernels.sandbox import containment, probe
 from coursekit.grading.kernels.spec import TOKEN_VARIABLE, KernelSpec, Limits
 from coursekit.grading.kernels.watchdog import MemoryWatch
@@ -129,9 +130,9 @@ def test_a_set_up_that_fails_says_why_and_the_server_goes_on(tmp_path):
 
 
 def test_imports_are_passed_to_the_server_in_its_own_format():
-    assert encode_imports((("re", ()), ("appraisal.hype", ("hype_features", "HEDGES")))) == (
-        "re:;appraisal.hype:hype_features,HEDGES"
-    )
+    wanted = (("re", ()), ("appraisal.hype", ("hype_features", "HEDGES")))
+    assert encode(wanted) == "re:;appraisal.hype:hype_features,HEDGES"
+    assert decode(encode(wanted)) == [("re", []), ("appraisal.hype", ["hype_features", "HEDGES"])]
 
 
 @needs_bwrap

@@ -31,6 +31,7 @@ from jupyter_client import AsyncKernelClient
 from coursekit.grading.cleanup import remove_tree
 from coursekit.grading.kernels.client import bounded_context, close_context, start_bounded
 from coursekit.grading.kernels.memory import Watched
+from coursekit.grading.kernels.preimport import encode
 from coursekit.grading.kernels.process import KERNEL_NAME, STARTUP_TIMEOUT
 from coursekit.grading.kernels.sandbox import (
     HOME,
@@ -56,11 +57,6 @@ SERVER_TIMEOUT = 180.0  # seconds for the server to import the assignment's modu
 
 class ForkServerError(RuntimeError):
     """The server could not start or stopped answering; the message says what it said."""
-
-
-def encode_imports(imports: Imports) -> str:
-    """The assignment's imports as the program reads them: 'module:name,name;module:'."""
-    return ";".join(f"{module}:{','.join(names)}" for module, names in imports)
 
 
 def server_argv(spec: BwrapSpec, seed: Path | None, bwrap: str = "bwrap") -> list[str]:
@@ -107,7 +103,7 @@ class ForkServer:
         )
         self._reader = asyncio.ensure_future(self._read())
         assert self.process.stdin is not None
-        self.process.stdin.write((encode_imports(self.imports) + "\n").encode())
+        self.process.stdin.write((encode(self.imports) + "\n").encode())
         try:
             self.failed_imports = await asyncio.wait_for(asyncio.shield(self._ready), timeout)
         except (TimeoutError, ForkServerError) as exc:

@@ -31,27 +31,6 @@ import sys
 _STARTUP = set(sys.modules)
 
 
-def _preimport(spec: str) -> list:
-    """Import 'module:name,name;module:' (the assignment's imports); the modules that failed."""
-    import importlib
-
-    failed = []
-    for item in filter(None, spec.split(";")):
-        module, _, names = item.partition(":")
-        try:
-            loaded = importlib.import_module(module)
-        except BaseException as exc:  # noqa: BLE001 - a student's environment may lack a module: reported
-            failed.append(module + ": " + type(exc).__name__)
-            continue
-        for name in filter(None, names.split(",")):
-            if not hasattr(loaded, name):
-                try:
-                    importlib.import_module(module + "." + name)
-                except BaseException:  # noqa: BLE001, S110 - as `from module import name` would fail later
-                    pass
-    return failed
-
-
 def _copy_tree(source: str, target: str) -> None:
     """Copy the files under `source` into `target` (os only: the server imports nothing a kernel would not)."""
     for folder, _dirs, files in os.walk(source):
@@ -84,7 +63,9 @@ if __name__ == "__main__":
     import ipykernel.debugger  # noqa: F401 - what every kernel imports as it starts (debugpy: 0.09 s of its 0.14 s)
     import ipykernel.kernelapp  # noqa: F401 - what every kernel imports first
 
-    _FAILED = _preimport(_IMPORTS)
+    from coursekit.grading.kernels.preimport import decode, import_all  # forgotten by every kernel
+
+    _FAILED = import_all(decode(_IMPORTS))
     _KERNEL_MODULES = set(sys.modules)
     # What the imports put in the environment (e.g. debugpy's PYDEVD_USE_FRAME_EVAL): a kernel that imported
     # them itself would have it too.
