@@ -7,7 +7,7 @@ assignment imports already imported, so that a submission waits only for its own
   `from ... import` statements of its code cells (parsed with `ast`; nothing is hard-coded).
 - `preimport` imports them in a started kernel, silently: evaluated as a user expression (no input or AST
   transformer sees it, nothing is stored in `In`/`Out`, the execution count does not move, no name is bound).
-  It runs before the clean room puts its code in the kernel (batch.py does that after taking a kernel).
+  It runs before the clean room puts its code in the kernel (steps.take_kernels does that after taking a slot).
 - `WarmPool` keeps `ahead` slots (a kernel, and the clean room's checker: slot.py) starting or ready beyond those in
   use, and never starts more than the batch needs. Each serves one submission and is destroyed after it; a kernel
   waiting in the pool holds the assignment's files only, never anything of a submission.
