@@ -90,7 +90,8 @@ def preimport_expression(imports: Imports) -> str:
     """A user expression that imports `imports` in the kernel (kernels/preimport.py) and evaluates to a JSON text
     {"failed": [...], "seconds": s}; it binds no name in the user's namespace."""
     wanted = [[module, list(names)] for module, names in imports]
-    return f"__import__({PREIMPORT_MODULE!r}, fromlist=['silently']).silently({wanted!r})"
+    before = "set(__import__('sys').modules)"  # evaluated first: what was loaded before this module
+    return f"(lambda b: __import__({PREIMPORT_MODULE!r}, fromlist=['silently']).silently({wanted!r}, b))({before})"
 
 
 async def preimport(kernel: Kernel, imports: Imports, timeout: float = PREIMPORT_TIMEOUT) -> dict:

@@ -7,13 +7,14 @@ import asyncio
 import copy
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from coursekit.grading import run
+from coursekit.grading import pool, run
 from coursekit.grading.assignment import load_assignment
 from coursekit.grading.batch import grade_batch, kernel_spec
 from coursekit.grading.cleanroom import CleanRoom
@@ -93,6 +94,7 @@ def test_the_preimport_expression_binds_no_name_and_reports_failures():
     answer = json.loads(eval(preimport_expression((("json", ()), ("no_such_module_xyz", ()))), namespace))
     assert answer["failed"] == ["no_such_module_xyz: ModuleNotFoundError"]
     assert set(namespace) == {"__builtins__"}
+    assert sys.modules["coursekit.grading.pool"] is pool  # nothing loaded before it was forgotten
 
 
 def test_the_kits_own_packages_are_found_for_bytecode_and_installed_ones_are_not():

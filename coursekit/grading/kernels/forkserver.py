@@ -37,6 +37,8 @@ from coursekit.grading.kernels.sandbox import (
     HOME,
     SANDBOX_UID,
     SHM_SIZE,
+    SOCKETS_INSIDE,
+    SOCKETS_SIZE,
     BwrapSpec,
     Containment,
     box_spec,
@@ -49,9 +51,6 @@ from coursekit.grading.kernels.watchdog import MemoryWatch, host_pid
 PROGRAM_MODULE = "coursekit.grading.kernels.forkserver_program"
 SERVER_CAPS = ("CAP_SYS_ADMIN", "CAP_SETPCAP", "CAP_SETFCAP")  # namespaces, mounts, dropping caps, uid map
 MAX_SOCKET_PATH = 108  # bytes: a Unix socket's path, with its terminating NUL (Linux sun_path)
-SOCKETS_INSIDE = "/dev/.coursekit-sockets"  # a forked kernel's socket folder, as it sees it: short, so that the
-# grader's path to it through /proc/<keeper>/root stays within MAX_SOCKET_PATH whatever the host's temporary folder
-# (and in /dev, so that /tmp and HOME are a freshly started kernel's)
 SERVER_TIMEOUT = 180.0  # seconds for the server to import the assignment's modules
 
 
@@ -266,6 +265,7 @@ class ForkedKernel:
             "shm_size": SHM_SIZE,
             "env": env,
             "sockets": SOCKETS_INSIDE,
+            "sockets_size": SOCKETS_SIZE,
             "argv": kernel_flags(f"{SOCKETS_INSIDE}/kernel.json"),
         }
 

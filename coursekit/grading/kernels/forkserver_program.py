@@ -83,7 +83,6 @@ CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
 MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 4096, 8192, 16384, 1 << 18
 MNT_DETACH = 2
-SOCKET_FOLDER_SIZE = 2**20  # bytes: five sockets and a connection file
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 CAPABILITY_VERSION_3 = 0x20080522
@@ -195,7 +194,7 @@ def build_filesystem(request: dict) -> None:
     # once in the batch's /dev; each kernel mounts its own tmpfs on it, in its own mount namespace.
     sockets = request["sockets"]
     os.makedirs(sockets, exist_ok=True)
-    _mount("tmpfs", sockets, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"size={SOCKET_FOLDER_SIZE},mode=0700")
+    _mount("tmpfs", sockets, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"size={request['sockets_size']},mode=0700")
     if request.get("connection"):
         with open(os.path.join(sockets, "kernel.json"), "w") as f:
             f.write(request["connection"])

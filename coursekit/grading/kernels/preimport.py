@@ -45,19 +45,20 @@ def decode(line: str) -> list[tuple[str, list[str]]]:
     return pairs
 
 
-def silently(wanted: list[list]) -> str:
-    """For a kernel's user expression (pool.preimport): import `wanted`, forget coursekit's modules, and answer
-    {"failed": [...], "seconds": s} as JSON text."""
+def silently(wanted: list[list], before: set[str] | frozenset[str] = frozenset()) -> str:
+    """For a kernel's user expression (pool.preimport): import `wanted`, forget the coursekit modules that were not
+    in `before` (sys.modules when the expression began), and answer {"failed": [...], "seconds": s} as JSON text."""
     import json
     import time
 
     t0 = time.perf_counter()
     failed = import_all((module, names) for module, names in wanted)
-    forget()
+    forget(before)
     return json.dumps({"failed": failed, "seconds": time.perf_counter() - t0})
 
 
-def forget() -> None:
-    """Drop coursekit's modules from sys.modules (this one among them): a kernel's modules are a fresh kernel's."""
-    for name in [n for n in sys.modules if n == "coursekit" or n.startswith("coursekit.")]:
+def forget(kept: set[str] | frozenset[str] = frozenset()) -> None:
+    """Drop coursekit's modules from sys.modules (this one among them), but those in `kept`: a kernel's modules are
+    then a fresh kernel's."""
+    for name in [n for n in sys.modules if (n == "coursekit" or n.startswith("coursekit.")) and n not in kept]:
         del sys.modules[name]

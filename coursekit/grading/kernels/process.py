@@ -5,29 +5,32 @@ The kernel runs launch.py (`python -m coursekit.grading.kernels.launch`), which 
 ipykernel loads. jupyter_client starts it in a new session, so `stop` can kill the whole process group; every
 process also carries a unique token in its environment, so that children that left the group (`setsid`, double
 fork) are found in /proc and killed too. That protects the batch from mistakes. Against hostile code, the kernel
-runs inside a bubblewrap sandbox when a `BwrapSpec` is given (sandbox.py): then it talks over Unix sockets in the
+runs inside a bubblewrap sandbox when a `BwrapSpec` is given (sandbox.py): then it talks over Unix sockets in a small
+tmpfs of its own (SOCKETS_INSIDE, reached through /proc/<pid>/root), reads its connection file read-only from the
 spec's `run` folder, its environment is built from nothing, and killing bwrap ends every process of the sandbox.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
 import subprocess
+import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from jupyter_client import AsyncKernelManager
+from jupyter_client import AsyncKernelClient, AsyncKernelManager
 from jupyter_client.kernelspec import KernelSpec as JupyterKernelSpec
 from jupyter_client.kernelspec import KernelSpecManager
 
 from coursekit.execute import kernel_config
 from coursekit.grading.kernels.client import bounded_context, close_context, start_bounded
 from coursekit.grading.kernels.memory import Watched
-from coursekit.grading.kernels.sandbox import BwrapSpec, bwrap_argv
+from coursekit.grading.kernels.sandbox import SOCKETS_INSIDE, BwrapSpec, bwrap_argv
 from coursekit.grading.kernels.spec import TOKEN_VARIABLE, KernelSpec
 from coursekit.grading.kernels.watchdog import MemoryWatch, anchor_pid
 
@@ -81,9 +84,9 @@ class ProcessKernel:
         )
         self.km.shutdown_wait_time = 0.5
         self.kc: Any = None  # an AsyncKernelClient once started
-        if bwrap is not None:
-            self.km.transport = "ipc"
-            self.km.ip = str(bwrap.run / "kernel")
+        if bwrap is not None:  # sockets on a tmpfs inside the sandbox (SOCKETS_INSIDE); only the connection file
+            self.km.transport = "ipc"  # is on the host (run/), shown read-only
+            self.km.ip = f"{SOCKETS_INSIDE}/kernel"
             self.km.connection_file = str(bwrap.run / "kernel.json")
             self.spec_manager.interrupt_mode = "message"  # a signal to bwrap would not reach the kernel
         self._render()
@@ -94,7 +97,7 @@ class ProcessKernel:
         self.env = self.spec.environment(self.token, self.data_at, sandboxed)
         argv = self.spec.launch_argv(sandboxed, self.bwrap.inputs if self.bwrap is not None else None)
         if self.bwrap is not None:
-            argv = bwrap_argv(replace(self.bwrap, env=self.env, home_seed=self.spec.home_seed), argv)
+            argv = bwrap_argv(replace(self.bwrap, env=self.env, home_seed=self.spec.home_seed, sockets=True), argv)
         self.spec_manager.argv = argv
         self.km._kernel_spec = None  # built again from the new argv at the next start
 
@@ -107,7 +110,12 @@ class ProcessKernel:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        self.kc = self.km.client(context=bounded_context())
+        if self.bwrap is None:
+            self.kc = self.km.client(context=bounded_context())
+        else:  # the sockets, inside the sandbox, reached through the kernel's own root
+            inside = await self._kernel_pid()
+            self.kc = AsyncKernelClient(context=bounded_context())
+            self.kc.load_connection_info({**self.km.get_connection_info(), "ip": f"/proc/{inside}/root{self.km.ip}"})
         start_bounded(self.kc)
         await self.kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
         self.kc.allow_stdin = False
@@ -115,6 +123,19 @@ class ProcessKernel:
             self.watched.enter(anchor_pid(self.token, TOKEN_VARIABLE))
         else:
             self.watched.enter(getattr(self.km.provisioner, "pid", None), self.token)
+
+    async def _kernel_pid(self) -> int:
+        """Our pid for the kernel's process inside its sandbox (it carries the token); RuntimeError when the
+        sandbox ends, or shows none, before STARTUP_TIMEOUT."""
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            pid = anchor_pid(self.token, TOKEN_VARIABLE)
+            if pid is not None:
+                return pid
+            if not await self.km.is_alive():
+                break
+            await asyncio.sleep(0.02)
+        raise RuntimeError("the kernel's sandbox ended before the kernel started")
 
     def kill_now(self, why: str) -> None:
         """Kill the kernel and everything it started at once (from the memory watch), saying `why`."""
@@ -130,9 +151,14 @@ class ProcessKernel:
         return bool(await self.km.is_alive())
 
     async def interrupt(self) -> None:
-        """Send SIGINT to the kernel's process group (the student's code gets KeyboardInterrupt)."""
-        with contextlib.suppress(Exception):
-            await self.km.interrupt_kernel()
+        """Interrupt the running cell (the student's code gets KeyboardInterrupt): SIGINT to the kernel's process
+        group, or in a sandbox an interrupt_request on our own control channel (the manager's would not reach)."""
+        if self.bwrap is None:
+            with contextlib.suppress(Exception):
+                await self.km.interrupt_kernel()
+        elif self.kc is not None:
+            with contextlib.suppress(Exception):
+                self.kc.control_channel.send(self.kc.session.msg("interrupt_request", content={}))
 
     async def restart(self) -> None:
         """Kill the kernel and everything it started, then start a fresh one in the same folder."""

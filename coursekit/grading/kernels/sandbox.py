@@ -35,6 +35,9 @@ SANDBOX_UID = 1000
 TMP_SIZE = 256 * 2**20  # HOME and /tmp, each (tmpfs: in memory, gone with the sandbox)
 WORK_SIZE = 512 * 2**20  # the working folder and its parents
 SHM_SIZE = 64 * 2**20  # /dev/shm, each kernel its own
+SOCKETS_INSIDE = "/dev/.coursekit-sockets"  # a kernel's socket folder, as it sees it: a tmpfs of its own, reached by
+# the grader through /proc/<pid>/root (short, so that the path stays within a Unix socket's 108 bytes)
+SOCKETS_SIZE = 2**20  # bytes: five sockets and a connection file
 INSTALL_HINT = (
     "install it: sudo apt-get install bubblewrap (Debian/Ubuntu) or sudo dnf install bubblewrap (Fedora)"
 )
@@ -72,7 +75,8 @@ class BwrapSpec:
 
     `scratch`: a size-capped tmpfs inside (the parents of `work`), gone with the sandbox. `work`: the kernel's
     working folder, inside `scratch`. `inputs`: the assignment's files, read-only (the launcher copies them into
-    `work`). `run`: the one writable host folder, for the connection file and the kernel's sockets.
+    `work`). `run`: the host folder of the connection file (with `sockets`, only that file is shown, read-only, and
+    the sockets are on a tmpfs inside; without, the folder is shown writable).
     `readonly`: host paths shown read-only at the same path (Python, packages); `extra_readonly`: (host, inside).
     `home_seed`: a host folder shown read-only, copied into HOME by the kernel's launcher (the font cache).
     """
@@ -92,6 +96,8 @@ class BwrapSpec:
     add_caps: tuple[str, ...] = ()  # capabilities kept inside (the fork server's; kernels keep none)
     scratch_bind: bool = False  # show the host's `scratch` folder writable instead of an empty tmpfs
     seccomp: Path | None = None  # a seccomp filter file (seccomp.py) installed on the sandbox's first process
+    sockets: bool = False  # the kernel's sockets on a tmpfs at SOCKETS_INSIDE, and of `run` only the connection
+    # file, read-only (a kernel's own sandbox); False: `run` writable (the fork server, the font cache's sandbox)
 
 
 def bwrap_argv(spec: BwrapSpec, command: list[str], bwrap: str = "bwrap") -> list[str]:
@@ -137,7 +143,12 @@ def bwrap_argv(spec: BwrapSpec, command: list[str], bwrap: str = "bwrap") -> lis
     argv += ["--ro-bind", str(spec.inputs), str(spec.inputs)]
     if spec.home_seed is not None:
         argv += ["--ro-bind", str(spec.home_seed), str(spec.home_seed)]
-    argv += ["--bind", str(spec.run), str(spec.run)]
+    if spec.sockets:
+        connection = str(spec.run / "kernel.json")
+        argv += ["--ro-bind", connection, connection]
+        argv += ["--perms", "0700", "--size", str(SOCKETS_SIZE), "--tmpfs", SOCKETS_INSIDE]
+    else:
+        argv += ["--bind", str(spec.run), str(spec.run)]
     argv += ["--dir", str(spec.work), "--chdir", str(spec.work)]
     argv += ["--remount-ro", "/", "--clearenv"]
     for key, value in sorted(spec.env.items()):
