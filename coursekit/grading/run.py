@@ -26,6 +26,7 @@ POLL = 1.0
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _CELL_FRAME = re.compile(r"Cell In\[\d+\], line (\d+)")
 MAX_TRACEBACK_LINES = 60
+MAX_ENAME = 80  # characters of an error's name kept
 NOTEBOOK_OUTPUT_CELLS = 50  # a notebook keeps at most this many cells' worth of output (Limits.output_bytes each)
 
 OK, ERROR, TIMEOUT, DIED, NOT_RUN = (
@@ -102,20 +103,25 @@ class _Collector:
             return
         if kind == "stream" and out.name == "stderr":
             self.run.stderr = True
+        if kind in ("error", "execute_result") and any(o.output_type == kind for o in self.run.outputs):
+            self.run.dropped_bytes += _size(out)  # a cell raises once and has one value: more is not the cell's
+            return
         if kind == "error":
             self.run.status = ERROR
-            self.run.ename, self.run.evalue = out.ename, out.evalue[:2000]
+            out.ename, out.evalue = str(out.ename)[:MAX_ENAME], str(out.evalue)[:2000]
+            self.run.ename, self.run.evalue = out.ename, out.evalue
             self.run.line = failing_line(out.traceback)
             out.traceback = (  # once the notebook's output budget is spent, the error's name and message only
                 [entry[:2000] for entry in out.traceback[-MAX_TRACEBACK_LINES:]] if self.cap > 0 else []
             )
-            out.evalue = out.evalue[:2000]
             self.run.outputs.append(out)
+            self.used += _size(out)
             return
         if kind == "execute_result":
             plain = out.get("data", {}).get("text/plain", "")
-            out.data = {"text/plain": plain[:2000]} if _size(out) > self.cap else out.data
+            out.data = {"text/plain": plain[:2000]} if _size(out) > self.cap - self.used else out.data
             self.run.outputs.append(out)
+            self.used += _size(out)
             return
         size = _size(out)
         room = self.cap - self.used

@@ -305,3 +305,25 @@ def test_the_summary_says_how_each_limit_is_applied():
     assert "NOT enforced: you grade as root" in limits_line(limits, sandboxed=True, as_root=True)
     assert "processes not capped (no sandbox)" in limits_line(limits, sandboxed=False, as_root=False)
     assert "memory not capped" in limits_line(Limits(memory=0), sandboxed=True, as_root=False)
+
+
+def _message(kind: str, content: dict) -> dict:
+    return {"msg_type": kind, "header": {"msg_type": kind}, "parent_header": {}, "metadata": {}, "content": content}
+
+
+def test_a_cell_keeps_one_error_and_one_value_with_a_short_name():
+    # a kernel that sends 30 errors with a 20 MB name (red team): the grader keeps the first, its name cut short
+    from coursekit.grading.run import MAX_ENAME, _Collector
+
+    huge = "E" * (20 * 2**20)
+    sink = _Collector(100_000)
+    for _ in range(30):
+        sink.add(_message("error", {"ename": huge, "evalue": "x", "traceback": []}))
+        sink.add(_message("execute_result", {"data": {"text/plain": huge}, "metadata": {}, "execution_count": 1}))
+    run = sink.finish()
+    kinds = [o.output_type for o in run.outputs]
+    assert kinds.count("error") == 1 and kinds.count("execute_result") == 1, kinds
+    assert run.ename == "E" * MAX_ENAME and run.status == "error"
+    kept = sum(len(json.dumps(o)) for o in run.outputs)
+    assert kept < 10_000, kept
+    assert run.dropped_bytes > 29 * 20 * 2**20  # control: what was sent and not kept

@@ -42,7 +42,7 @@ LATE = "coursekit-hostile-late"
 PLANTED = "coursekit_hostile_planted.pth"
 CONTAINMENT = (
     "read_files", "read_proc", "write_outside", "plant_code", "network", "detached", "deep_tree", "keyring",
-    "dev_a", "dev_b", "forks", "flood",
+    "dev_a", "dev_b", "forks", "flood", "memfd",
 )
 FORGING = (  # blank answers plus a hook: full or partial marks when the tests run in the student's kernel
     "input_transformer", "ast_transformer", "event_hook", "trace_function", "hidden_errors",
@@ -313,6 +313,15 @@ def test_a_flood_of_output_is_bounded_and_marked(sandboxed):
     # nothing more from its kernel and times out (the row says so)
     row = sandboxed.rows["flood"]
     assert _score(row) == ("2", "1", "graded") and "timed out" in row["message"], row
+
+
+@needs_bwrap
+def test_memory_files_are_refused_in_the_sandbox(sandboxed):
+    assert _answer_errors(sandboxed, "memfd") == ["RuntimeError: MEMFD:refused"]
+
+
+def test_control_unprotected_kernels_make_memory_files(unprotected):
+    assert _answer_errors(unprotected, "memfd") == ["RuntimeError: MEMFD:allowed"]
 
 
 @needs_bwrap

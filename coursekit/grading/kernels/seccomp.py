@@ -3,7 +3,8 @@
 bubblewrap installs it (`--seccomp FD`) on the sandbox's first process, and every process of the sandbox inherits
 it: the fork server, and each kernel and its children. It refuses the kernel keyring (`keyctl`, `add_key`,
 `request_key`: the keyring is not namespaced, so a kernel could read, change and add keys of the instructor's
-session), and calls for loading kernel code, BPF programs, performance counters, user-fault handlers, swap,
+session), anonymous memory files (`memfd_create`: memory no size-capped folder holds and the memory watch does not
+see), and calls for loading kernel code, BPF programs, performance counters, user-fault handlers, swap,
 accounting, reboot and port I/O. System calls of another ABI (32-bit x86, x32) are refused with ENOSYS.
 
 The filter is a small classic-BPF program generated here (no library: libseccomp's Python bindings are not on
@@ -34,12 +35,13 @@ REFUSED: dict[str, dict[str, int]] = {
         "userfaultfd": 323, "kexec_load": 246, "kexec_file_load": 320, "init_module": 175, "finit_module": 313,
         "delete_module": 176, "acct": 163, "swapon": 167, "swapoff": 168, "reboot": 169, "iopl": 172,
         "ioperm": 173, "open_by_handle_at": 304, "lookup_dcookie": 212, "quotactl": 179, "syslog": 103,
+        "memfd_create": 319,
     },
     "aarch64": {
         "keyctl": 219, "add_key": 217, "request_key": 218, "bpf": 280, "perf_event_open": 241,
         "userfaultfd": 282, "kexec_load": 104, "kexec_file_load": 294, "init_module": 105, "finit_module": 273,
         "delete_module": 106, "acct": 89, "swapon": 224, "swapoff": 225, "reboot": 142,
-        "open_by_handle_at": 265, "lookup_dcookie": 18, "quotactl": 60, "syslog": 116,
+        "open_by_handle_at": 265, "lookup_dcookie": 18, "quotactl": 60, "syslog": 116, "memfd_create": 279,
     },
 }
 FILE_NAME = "seccomp.bpf"
