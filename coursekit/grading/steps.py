@@ -40,6 +40,9 @@ from coursekit.grading.slot import Slot, new_slot
 from coursekit.grading.status import RunStatus, Status
 from coursekit.grading.submissions import Submission
 
+SETUP_FAILED = (
+    ": the scores after it may be wrong (if every row says so, check --memory, --cell-timeout and the assignment)"
+)
 UNCHANGED_MESSAGE = "the notebook is the release as handed out: no answer was changed (was the right file handed in?)"
 
 
@@ -179,6 +182,13 @@ async def check(g: Grading) -> None:
         for i, r in sorted(run_.cells.items())
         if r.status == TIMEOUT and i not in prepared.instructor
     ]
+    failed_setup = [
+        f"the instructor's cell {prepared.labels[i]} raised {r.ename}"
+        for i, r in sorted(run_.cells.items())
+        if i in prepared.instructor and r.status in (ERROR, TIMEOUT) and not _is_test(prepared, i)
+    ]
+    if failed_setup:  # the scores after it may be wrong: the instructor looks (e.g. too small a --memory)
+        timeouts.append("; ".join(failed_setup) + SETUP_FAILED)
     result.message = "; ".join(m for m in [run_.message, *timeouts, *result.notes] if m)
     if result.status == Status.GRADED and is_unchanged(prepared.answers, g.assignment.release):
         result.status = Status.UNCHANGED
@@ -187,6 +197,10 @@ async def check(g: Grading) -> None:
         if result.status in (Status.GRADED, Status.UNCHANGED):
             result.status = Status.REFUSED
         result.message = "; ".join(m for m in [refused_message(g.room.refusals), result.message] if m)
+
+
+def _is_test(prepared: Prepared, index: int) -> bool:
+    return cell_kind(prepared.nb.cells[index]) is CellKind.AUTOGRADER_TESTS
 
 
 Step = Callable[[Grading], Awaitable[None]]

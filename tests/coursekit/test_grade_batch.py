@@ -20,7 +20,8 @@ from coursekit.grading.batch import grade_batch
 from coursekit.grading.kernels.providers import local_folder
 from coursekit.grading.kernels.spec import Limits
 from coursekit.grading.options import Options
-from coursekit.grading.submissions import find_submissions
+from coursekit.grading.report import Progress
+from coursekit.grading.submissions import Submission, find_submissions
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SUBMISSIONS = FIXTURES / "submissions" / "ps1"
@@ -223,3 +224,21 @@ def test_the_sandbox_copies_the_assignment_files(tmp_path):
     env = spec.environment("token", None, sandboxed=False)
     assert env["NBGRADER_EXECUTION"] == "autograde" and os.path.commonpath([root, tmp_path]) == str(tmp_path)
     assert sys.executable
+
+
+def test_a_set_up_cell_that_fails_is_said_on_every_row(tmp_path):
+    # the assignment's data file is missing (as too small a --memory made a set-up cell fail for a red team): the
+    # rows say which instructor cell raised, instead of only scoring low
+    course = tmp_path / "course"
+    shutil.copytree(FIXTURES / "assignments", course)
+    (course / "solutions" / "ps1" / "headlines.csv").unlink()
+    assignment = load_assignment("ps1", course)
+    subs = [Submission("perfect", SUBMISSIONS / "perfect.ipynb")]
+    outcome = grade_batch(assignment, subs, tmp_path / "out", Options(jobs=1), progress=Progress(1))
+    (row,) = outcome.results
+    assert "the instructor's cell" in row.message and "raised FileNotFoundError" in row.message, row.message
+    assert "check --memory" in row.message
+
+
+def test_control_with_its_data_the_set_up_cell_is_not_mentioned(graded):
+    assert "the instructor's cell" not in graded[2]["perfect"]["message"]
