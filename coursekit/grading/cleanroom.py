@@ -49,6 +49,7 @@ from coursekit.grading.run import (
     _error_output,
     _wait_idle,
     evaluate,
+    is_idle,
 )
 
 if TYPE_CHECKING:
@@ -412,12 +413,8 @@ class CleanRoom:
                     msg = await kc.get_iopub_msg(timeout=0)
                 except Empty:
                     continue
-                if msg["parent_header"].get("msg_id") != msg_id:
-                    continue
-                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                if is_idle(msg, msg_id, sink):
                     return "idle"
-                if sink is not None:
-                    sink.add(msg)
 
     async def _call(self, prompt: str, deadline: float) -> str:
         """Run one proxied call in the student kernel; the reply for the checker (JSON text)."""

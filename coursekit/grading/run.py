@@ -174,12 +174,20 @@ async def _wait_idle(kernel: Kernel, msg_id: str, deadline: float, sink: _Collec
             if not await kernel.is_alive():
                 return "died"
             continue
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+        if is_idle(msg, msg_id, sink):
             return "idle"
-        if sink is not None:
-            sink.add(msg)
+
+
+def is_idle(msg: dict, msg_id: str, sink: _Collector | None) -> bool:
+    """Whether an iopub message says request `msg_id` is done; its other messages go to `sink`, others' are
+    dropped."""
+    if msg["parent_header"].get("msg_id") != msg_id:
+        return False
+    if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+        return True
+    if sink is not None:
+        sink.add(msg)
+    return False
 
 
 async def _drain_shell(kernel: Kernel) -> None:

@@ -9,7 +9,9 @@ how many of them wait unread:
 A larger message drops the connection (it is made again, the message lost). When a queue is full, ZMQ stops
 reading that socket: the rest waits on the kernel's side, in the kernel's own (capped) memory, and ZMQ drops it
 there once a thousand messages wait. So the grader holds at most about 4 x 32 + 2 x 2 x 32 = 256 MB of one
-kernel's messages, and run.py keeps at most Limits.output_bytes of each cell's outputs.
+kernel's messages while each is in one part; ZMQ applies the size cap to each part and counts a message of many
+parts as one, so such messages are not bounded here (INSTRUCTORS.md says so). run.py keeps at most
+Limits.output_bytes of each cell's outputs.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 import zmq
 import zmq.asyncio
 
-MAX_MESSAGE = 32 * 2**20  # bytes (cleanroom.LIMITS keeps the clean room's values below it)
+MAX_MESSAGE = 32 * 2**20  # bytes, each part of a message (cleanroom.LIMITS keeps the clean room's values below it)
 SMALL_MESSAGE = 2**20  # bytes: control and heartbeat carry a few hundred
 OUTPUT_QUEUE = 4  # messages
 REPLY_QUEUE = 2  # messages: one reply per request
